@@ -1,0 +1,20 @@
+# Thin wrappers over scripts/. `make run` and `make test` are the only two set-up commands.
+.PHONY: run test lint lock bench clean
+
+run:            ## serve the site on http://127.0.0.1:8000 (SQLite, no AWS, no containers)
+	@scripts/run.sh
+
+test:           ## every test: lint, types, the site on SQLite and PostgreSQL, template, CLI, containers
+	@scripts/test.sh
+
+lint:           ## ruff (lint and format) and mypy only
+	@scripts/test.sh lint
+
+lock:           ## regenerate the hashed lock files in requirements/
+	@scripts/bootstrap.sh && scripts/lock.sh
+
+bench:          ## run every benchmark in bench/ and print the figures
+	@scripts/bootstrap.sh && for b in bench/*.py; do .venv/bin/python "$$b"; done
+
+clean:          ## remove the virtualenvs, caches and local state
+	rm -rf .venv .venv-checkov .cache site/staticfiles site/db.sqlite3

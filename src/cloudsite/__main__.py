@@ -1,0 +1,3 @@
+from cloudsite.cli import main
+
+main()
