@@ -148,6 +148,8 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's default "django" handlers (plain text, with tracebacks under DEBUG).
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         # The request log (config.middleware) replaces django.server and django.request lines.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
