@@ -2,6 +2,9 @@
 # Creates .venv and installs the locked dependencies plus the cloudsite package (editable).
 # Re-running is cheap: it reinstalls only when a lock file or pyproject.toml changed.
 #
+#   scripts/bootstrap.sh            .venv (everything make run and make test need)
+#   scripts/bootstrap.sh checkov    .venv-checkov (checkov pins libraries of its own)
+#
 # Reads:
 #   PYTHON  the interpreter to build the virtualenv from (default: python3)
 set -euo pipefail
@@ -10,15 +13,23 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/common.sh
 
 python=${PYTHON:-python3}
-stamp=.venv/.installed
-inputs=(requirements/dev.txt pyproject.toml)
-current=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
+which=${1:-dev}
+case "$which" in
+  dev) venv=.venv; lock=requirements/dev.txt ;;
+  checkov) venv=.venv-checkov; lock=requirements/checkov.txt ;;
+  *) fail "bootstrap.sh: '$which' is not a virtualenv; use dev or checkov" ;;
+esac
+
+stamp=$venv/.installed
+current=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$current" ]; then
   exit 0
 fi
-msg "installing the locked dependencies into .venv"
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
-.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+msg "installing the locked dependencies into $venv"
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet --require-hashes -r "$lock"
+if [ "$which" = dev ]; then
+  "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
+fi
 echo "$current" > "$stamp"

@@ -1,0 +1,94 @@
+"""Real servers on loopback for tests: free ports, readiness waits, managed processes.
+
+Every server a test starts listens on a port chosen at run time, so suites (and parallel
+checkouts on one machine) never collide.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the kernel picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
+    """Block until something accepts TCP connections on host:port, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {host}:{port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def running(
+    argv: Sequence[str],
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    timeout: float = 30.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start argv in its own process group, wait for its port, and stop it (SIGTERM, then
+    SIGKILL) on exit, even when the test fails. Output goes to `log` (or is discarded)."""
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        list(argv), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        if port is not None:
+            _wait_or_report(proc, port=port, timeout=timeout, log=log)
+        yield proc
+    finally:
+        stop(proc)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def _wait_or_report(
+    proc: subprocess.Popen[bytes], *, port: int, timeout: float, log: Path | None
+) -> None:
+    try:
+        wait_for_port(port, timeout=timeout)
+    except TimeoutError:
+        tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+        raise TimeoutError(
+            f"{proc.args!r} exited {proc.poll()} or never listened on {port}:\n{tail}"
+        ) from None
+
+
+def stop(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
+    """SIGTERM the whole process group, then SIGKILL whatever is left after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def postgres_url() -> str:
+    """Start (once) the project's own PostgreSQL cluster and return its DATABASE_URL."""
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "postgres.sh"), "start"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    return result.stdout.strip()
