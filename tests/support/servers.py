@@ -89,6 +89,9 @@ def postgres_url() -> str:
     """Start (once) the project's own PostgreSQL cluster and return its DATABASE_URL."""
     result = subprocess.run(
         [str(ROOT / "scripts" / "postgres.sh"), "start"],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     return result.stdout.strip()
