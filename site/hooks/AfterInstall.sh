@@ -27,7 +27,15 @@ read_secrets
 container_flags
 msg "migrations: running once for deployment $DEPLOYMENT_ID"
 # The secrets reach the container through this pipe only (CLOUDSITE_SECRETS=stdin).
+# Not `docker run --rm`: podman's Docker API reports exit status 0 for a --rm container
+# whatever happened, and a failed migration must fail this hook.
+migrate="$CLOUDSITE_CONTAINER-migrate"
+docker rm --force "$migrate" >/dev/null 2>&1 || true
+status=0
 printf '%s\0' "${SECRETS[@]}" "" \
-  | docker run --interactive --rm --name "$CLOUDSITE_CONTAINER-migrate" "${RUN_FLAGS[@]}" \
-      -e CLOUDSITE_SECRETS=stdin -e CLOUDSITE_DEPLOYMENT_ID="$DEPLOYMENT_ID" "$image" migrate \
-  || fail "migrations failed for deployment $DEPLOYMENT_ID" "the log above has the reason"
+  | docker run --interactive --name "$migrate" "${RUN_FLAGS[@]}" -e CLOUDSITE_SECRETS=stdin \
+      -e CLOUDSITE_DEPLOYMENT_ID="$DEPLOYMENT_ID" "$image" migrate \
+  || status=$?
+docker rm "$migrate" >/dev/null 2>&1 || true
+[ "$status" = 0 ] || fail "migrations failed for deployment $DEPLOYMENT_ID (exit $status)" \
+  "the log above has the reason"
