@@ -1,12 +1,14 @@
 """Session fixtures for the engine suites: one registry, one engine, one package index and the
 images built from this working tree, shared by every test that needs them."""
 
+import dataclasses
 import logging
 import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -137,17 +139,22 @@ class AwsStandIn:
     secret_key_arn: str
     secret_key: str
 
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            region_name=REGION,
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[AwsStandIn]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     with moto_server() as endpoint:
-        env = aws_env(endpoint, region=REGION)
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-        )
-        ssm = session.client("ssm", endpoint_url=endpoint)
-        path = f"/cloudsite/{STACK}/"
+        standin = AwsStandIn(aws_env(endpoint, region=REGION), f"/cloudsite/{STACK}/", "", "")
+        ssm, path = standin.client("ssm"), standin.parameter_path
         for name, value in {
             "DJANGO_ALLOWED_HOSTS": SITE_HOST,
             "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{SITE_HOST}",
@@ -156,7 +163,7 @@ def aws() -> Iterator[AwsStandIn]:
         }.items():
             ssm.put_parameter(Name=f"{path}{name}", Value=value, Type="String")
         key = "cstest-" + secrets.token_urlsafe(40)
-        secret = session.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        secret = standin.client("secretsmanager").create_secret(
             Name=f"{STACK}/django-secret-key", SecretString=key
         )
-        yield AwsStandIn(env=env, parameter_path=path, secret_key_arn=secret["ARN"], secret_key=key)
+        yield dataclasses.replace(standin, secret_key_arn=secret["ARN"], secret_key=key)

@@ -46,6 +46,12 @@ def load(buildspec: Path) -> dict:
     unknown = (set(spec) - _SUPPORTED_TOP) | (set(spec.get("env") or {}) - _SUPPORTED_ENV)
     if unknown:
         raise ValueError(f"{buildspec}: the runner does not implement {sorted(unknown)}")
+    for phase, body in (spec.get("phases") or {}).items():
+        for command in (body.get("commands") or []) + (body.get("finally") or []):
+            if not isinstance(command, str):  # e.g. an unquoted "echo error: x" reads as a map
+                raise ValueError(
+                    f"{buildspec}: YAML_FILE_ERROR: {phase}: {command!r} is not a string"
+                )
     return spec
 
 

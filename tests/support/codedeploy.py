@@ -110,16 +110,19 @@ class DeploymentGroup:
         return deployment
 
     def deploy_instance(self, deployment: Deployment, instance: Instance) -> None:
-        archive = self._archive_path(instance, deployment)
         for event in LIFECYCLE:
-            started = time.monotonic()
-            if self.observer:
-                self.observer(deployment, instance, event)
-            try:
-                self._event(deployment, instance, event, archive)
-            finally:
-                deployment.events.append((instance.name, event, time.monotonic() - started))
-        instance.last_good = archive
+            self.run_event(deployment, instance, event)
+        instance.last_good = self._archive_path(instance, deployment)
+
+    def run_event(self, deployment: Deployment, instance: Instance, event: str) -> None:
+        """One lifecycle event on one instance (deploy_instance runs them all, in order)."""
+        started = time.monotonic()
+        if self.observer:
+            self.observer(deployment, instance, event)
+        try:
+            self._event(deployment, instance, event, self._archive_path(instance, deployment))
+        finally:
+            deployment.events.append((instance.name, event, time.monotonic() - started))
 
     def _event(self, deployment: Deployment, instance: Instance, event: str, archive: Path) -> None:
         lb = self.load_balancer
