@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from cloudsite.verify import cookies, csp, sri
-from cloudsite.verify.scoring import GRADES, TestResult
+from cloudsite.verify.scoring import TestResult, letter
 
 MINIMUM_FOR_BONUS = 90
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -62,7 +62,8 @@ class Grade:
 
 
 def grade(page: Page, *, redirection: str = "redirection-to-https", verified: bool = True) -> Grade:
-    """Run the ten tests and score them: penalties first, bonuses only from 90 up."""
+    """Run the ten tests the published page lists (the best possible score is 145) and score
+    them: penalties first, bonuses only from 90 up."""
     html = _Html.parse(page) if _is_html(page) else None
     csp_result = _csp(page, html)
     hsts = _hsts(page, verified=verified)
@@ -84,7 +85,7 @@ def grade(page: Page, *, redirection: str = "redirection-to-https", verified: bo
     if score >= MINIMUM_FOR_BONUS:
         score += bonuses
     score = max(score, 0)
-    return Grade(score, next(g for low, g in GRADES if score >= low), results)
+    return Grade(score, letter(score), results)
 
 
 def _is_html(page: Page) -> bool:

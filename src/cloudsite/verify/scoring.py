@@ -107,3 +107,8 @@ class TestResult:
     @property
     def modifier(self) -> int:
         return MODIFIERS[self.result]
+
+
+def letter(score: int) -> str:
+    """The grade for a score, by the published chart."""
+    return next(grade for lowest, grade in GRADES if score >= lowest)
