@@ -78,12 +78,15 @@ class Edge:
         self.workdir, self.host, self.site_port = workdir, host, site_port
         self.https_port, self.http_port = free_port(), free_port()
         self._stack = contextlib.ExitStack()
+        self.current: EdgeConfig | None = None
 
     @property
     def url(self) -> str:
         return f"https://{self.host}:{self.https_port}/"
 
     def apply(self, config: EdgeConfig) -> None:
+        if config == self.current:
+            return
         self.close()
         cfg = self.workdir / "haproxy.cfg"
         cfg.write_text(
@@ -99,7 +102,9 @@ class Edge:
                     log=self.workdir / "haproxy.log", timeout=15)
         )  # fmt: skip
         wait_for_port(self.http_port)
+        self.current = config
 
     def close(self) -> None:
         self._stack.close()
         self._stack = contextlib.ExitStack()
+        self.current = None

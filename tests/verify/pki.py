@@ -108,3 +108,11 @@ def make_pki(directory: Path, *, host: str, wrong_host: str) -> Pki:
         paths[name].write_bytes(pem)
     (directory / "ca.pem").write_bytes(_pem(ca[0]))
     return Pki(ca=directory / "ca.pem", **paths)
+
+
+def certificate_and_key(host: str) -> tuple[bytes, bytes]:
+    """A self-signed certificate and its key, as PEM, for importing into (moto's) ACM."""
+    now = dt.datetime.now(dt.UTC)
+    pem = _leaf(host, issuer=None, start=now - DAY, end=now + 90 * DAY)
+    cert_end = pem.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----\n")
+    return pem[:cert_end], pem[cert_end:]
