@@ -30,7 +30,8 @@ Protocol = -TLSv1.1
 class EdgeConfig:
     cert: Path
     tls10: bool = False  # accept TLS 1.0 (security level 0, as an old ALB policy would)
-    redirect: Literal["keep", "none", "root"] = "keep"  # keep path+query / serve HTTP / to "/"
+    # keep path and query / serve the site over HTTP / redirect to "/" / keep, but with 302
+    redirect: Literal["keep", "none", "root", "temporary"] = "keep"
     drop_csp: bool = False  # strip Content-Security-Policy from responses
     insecure_cookie: bool = False  # a stickiness cookie without Secure, like an LB's own
     readyz_port: int | None = None  # send /readyz to this backend (a site whose DB is down)
@@ -46,6 +47,7 @@ def render(
     http_rules = {
         "keep": [f"http-request redirect prefix {origin} code 301"],
         "root": [f"http-request redirect location {origin}/ code 301"],
+        "temporary": [f"http-request redirect prefix {origin} code 302"],
         "none": ["http-request set-header X-Forwarded-Proto https", "default_backend site"],
     }[config.redirect]
     https_rules = ["http-request set-header X-Forwarded-Proto https"]

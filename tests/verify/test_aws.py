@@ -121,7 +121,7 @@ def test_a_stack_as_configured_passes_every_check(endpoint: str, edge: Edge, pki
         value["lb-firewall"]
         == f"80 and 443 open to {', '.join(CONFIGURED_CIDRS)} only, as configured"
     )
-    assert value["instance-firewall"] == "1 group(s), none open to the internet"
+    assert value["instance-firewall"] == "1 group, none open to the internet"
     assert value["tls-policy"] == f"{CONFIGURED_POLICY}, as configured"
     assert report.url == edge.url and report.stack == "as-configured"
 

@@ -46,6 +46,7 @@ def broken(pki: Pki, not_ready_port: int) -> dict[str, tuple[EdgeConfig, set[str
         "tls 1.0 enabled": (replace(good, tls10=True), {"tls-1.0"}),
         "no redirect": (replace(good, redirect="none"), {"redirect"}),
         "redirect drops the path": (replace(good, redirect="root"), {"redirect"}),
+        "temporary redirect": (replace(good, redirect="temporary"), {"redirect"}),
         "missing CSP": (replace(good, drop_csp=True), {"headers"}),
         "cookie without Secure": (replace(good, insecure_cookie=True), {"cookies"}),
         "expired certificate": (replace(good, cert=pki.expired), {"expiry"}),
@@ -60,6 +61,7 @@ def broken(pki: Pki, not_ready_port: int) -> dict[str, tuple[EdgeConfig, set[str
         "tls 1.0 enabled",
         "no redirect",
         "redirect drops the path",
+        "temporary redirect",
         "missing CSP",
         "cookie without Secure",
         "expired certificate",
@@ -76,3 +78,14 @@ def test_each_broken_edge_fails_exactly_its_check(
         (c.id, c.value) for c in report.checks if c.status is Status.FAIL
     ]
     assert not report.ok
+
+
+def test_a_self_signed_certificate_is_a_warning_with_the_reason(edge: Edge, pki: Pki) -> None:
+    report = run(edge, pki, EdgeConfig(cert=pki.self_signed))
+    assert report.ok
+    assert [(c.id, c.status) for c in report.checks if c.status is not Status.PASS] == [
+        ("certificate", Status.WARN)
+    ]
+    certificate = report.by_id("certificate")
+    assert certificate.value == f"self-signed, for {HOST}"
+    assert "no public CA vouches for it" in certificate.hint

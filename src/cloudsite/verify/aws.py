@@ -215,7 +215,8 @@ def instance_firewall_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check
             hint="instances take traffic from the load balancer's group only; "
             "use SSM Session Manager instead of SSH from anywhere",
         )
-    return passed("instance-firewall", label, f"{len(groups)} group(s), none open to the internet")
+    counted = "1 group" if len(groups) == 1 else f"{len(groups)} groups"
+    return passed("instance-firewall", label, f"{counted}, none open to the internet")
 
 
 def tls_policy_check(facts: StackFacts, *, elbv2: Any) -> Check:

@@ -105,11 +105,15 @@ def expiry_check(leaf: x509.Certificate, *, now: dt.datetime | None = None) -> C
     days = (end - now).days
     if now >= end:
         ago = (now - end).days
-        return failed("expiry", label, f"expired {ago} days ago ({end:%Y-%m-%d})", hint=hint)
-    value = f"{days} days left (until {end:%Y-%m-%d})"
+        return failed("expiry", label, f"expired {_days(ago)} ago ({end:%Y-%m-%d})", hint=hint)
+    value = f"{_days(days)} left (until {end:%Y-%m-%d})"
     if days < EXPIRY_WARNING_DAYS:
         return warned("expiry", label, value, hint=hint)
     return passed("expiry", label, value)
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _verify(site: Site, *, cadata: str | None, ca_file: Path | None) -> tuple[int, str] | None:
