@@ -24,7 +24,6 @@ class StackFacts:
     name: str
     site_url: str | None = None
     load_balancer_dns: str | None = None
-    domain: str | None = None
     https_listener_arn: str | None = None
     target_group_arn: str | None = None
     load_balancer_sg: str | None = None
@@ -42,7 +41,6 @@ class StackFacts:
             name=stack["StackName"],
             site_url=outputs.get(Output.SITE_URL),
             load_balancer_dns=outputs.get(Output.LOAD_BALANCER_DNS_NAME),
-            domain=params.get(Param.DOMAIN_NAME) or None,
             https_listener_arn=outputs.get(Output.HTTPS_LISTENER_ARN),
             target_group_arn=outputs.get(Output.TARGET_GROUP_ARN),
             load_balancer_sg=outputs.get(Output.LOAD_BALANCER_SECURITY_GROUP_ID),
