@@ -8,8 +8,8 @@ _COLOURS = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
 
 
 def render_text(report: Report, *, colour: bool = False) -> str:
-    """pass  TLS 1.0               refused
-    A hint line follows each warning and failure; the summary line comes last."""
+    """A title, then `  <status>  <label>  <measured value>` per check, a `hint:` line under
+    each warning and failure, any notes, and the summary line last."""
     import click
 
     width = max(len(c.label) for c in report.checks) + 2
