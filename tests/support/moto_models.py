@@ -21,6 +21,10 @@ moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket) and
 moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
 SSM Parameter, DBInstance).
 
+Deleting the stack deletes what it made (tests/template/test_emulator.py proves it), once the
+buckets are empty and DeletionProtection is "false": as in AWS, moto then refuses to delete a
+protected database. moto reads the YAML (short tags included) as well as minified JSON.
+
 What no model can fix, so callers must know:
 - moto does not split a CommaDelimitedList parameter's Default: pass every list parameter
   explicitly (AllowedClientCidrs, SshCidrs, PublicSubnetIds, PrivateSubnetIds; "" for empty).
@@ -70,9 +74,10 @@ class SecurityGroupEgress(Model, CloudFormationModel):
         return model
 
     def delete(self, account_id: str, region_name: str) -> None:
-        ec2_backends[account_id][region_name].revoke_security_group_egress(
-            group_name_or_id=self.state["group"], **self.state["rule"]
-        )
+        ec2 = ec2_backends[account_id][region_name]
+        if ec2.get_security_group_from_id(self.state["group"]) is None:
+            return  # deleted with its group (moto deletes a stack in no particular order)
+        ec2.revoke_security_group_egress(group_name_or_id=self.state["group"], **self.state["rule"])
 
 
 class BucketPolicy(Model, CloudFormationModel):
@@ -98,7 +103,9 @@ class BucketPolicy(Model, CloudFormationModel):
         return model
 
     def delete(self, account_id: str, region_name: str) -> None:
-        s3_backends[account_id]["aws"].delete_bucket_policy(self.state["bucket"])
+        backend = s3_backends[account_id]["aws"]
+        if self.state["bucket"] in backend.buckets:  # else deleted with its bucket
+            backend.delete_bucket_policy(self.state["bucket"])
 
 
 class Alarm(Model, CloudFormationModel):

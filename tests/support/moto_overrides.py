@@ -3,9 +3,11 @@
 Each override delegates to moto's own model, then applies what moto drops, through the same
 backend the APIs read:
 - SecurityGroup: an inline SecurityGroupEgress replaces the default allow-all rule, as in AWS.
+- RouteTable: deleting the stack deletes it (moto leaves it, and then cannot delete the VPC).
 - FlowLog: an S3 destination with a prefix (moto looks for a bucket named "bucket/prefix/").
-- LoadBalancer and TargetGroup: their attributes are applied, and the GetAtt attributes
-  CloudWatch needs (LoadBalancerFullName, TargetGroupFullName, ...) exist.
+- LoadBalancer and TargetGroup: their attributes are applied, the GetAtt attributes
+  CloudWatch needs (LoadBalancerFullName, TargetGroupFullName, ...) exist, and deleting the
+  stack deletes the target group.
 - IAM Role: inline policies are stored as JSON without the holes AWS::NoValue leaves, and
   ManagedPolicyArns are attached (moto loads AWS's managed policies only when told to load all
   of them; the ones a role names are loaded one by one).
@@ -25,6 +27,7 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs
+from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.ecr.models import Repository, ecr_backends
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup, elbv2_backends
@@ -93,6 +96,32 @@ class SecurityGroupWithEgress(Override, CloudFormationModel):
             for rule in rules:
                 ec2.authorize_security_group_egress(group_name_or_id=group.id, **egress_rule(rule))
         return group
+
+
+class DeletableRouteTable(Override, CloudFormationModel):
+    BASE = RouteTable
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Json,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> RouteTable:
+        return RouteTable.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        ec2 = ec2_backends[account_id][region_name]
+        for association in list(ec2.get_route_table(resource_name).all_associations_ids):
+            ec2.disassociate_route_table(association)
+        ec2.delete_route_table(resource_name)
 
 
 class FlowLog(Override, CloudFormationModel):
@@ -201,6 +230,12 @@ class TargetGroup(Override, CloudFormationModel):
         become(group, _TargetGroup)
         return group
 
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        elbv2_backends[account_id][region_name].delete_target_group(resource_name)
+
 
 class _EmptyOnDeleteRepository(Repository):
     def delete(self, account_id: str, region_name: str) -> None:
@@ -298,6 +333,18 @@ class RoleWithManagedPolicies(Override, CloudFormationModel):
         for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
             attach_managed_policy(iam, arn=arn, role_name=role.name)
         return role
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        # As CloudFormation does (moto refuses to delete a role with policies attached).
+        iam = iam_backends[account_id]["aws"]
+        for arn in list(iam.get_role(resource_name).managed_policies):
+            iam.detach_role_policy(arn, resource_name)
+        Role.delete_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name
+        )
 
 
 class _DBInstance(DBInstance):

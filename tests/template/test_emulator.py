@@ -14,7 +14,7 @@ from moto.codedeploy.models import codedeploy_backends
 
 from tests.support.moto import aws_env, moto_server
 from tests.template.cfn import render
-from tests.template.emulator import Deployed, created_resources, deploy
+from tests.template.emulator import Deployed, created_resources, deploy, moto_warnings
 
 pytestmark = pytest.mark.emulator
 STACKS = {"site": {}, "sitedb": {"EnableDatabase": "true"}}
@@ -365,3 +365,35 @@ def test_database_is_private_encrypted_and_its_password_is_managed(
     assert db["MasterUserSecret"]["SecretArn"].startswith("arn:aws:secretsmanager:")
     assert db["VpcSecurityGroups"], "the database sits in its own security group"
     assert "DatabaseInstanceId" not in deployed["site"].outputs
+
+
+def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session) -> None:
+    name = "gone"
+    live = deploy(session, name=name, EnableDatabase="true", DeletionProtection="false")
+    s3 = session.resource("s3")
+    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
+        s3.Bucket(live.outputs[key]).object_versions.delete()
+    with moto_warnings() as found:
+        session.client("cloudformation").delete_stack(StackName=name)
+    assert found == []
+    client = session.client
+    assert not [b for b in client("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
+    arns = [g["TargetGroupArn"] for g in client("elbv2").describe_target_groups()["TargetGroups"]]
+    assert live.outputs["TargetGroupArn"] not in arns
+    assert not client("logs").describe_log_groups(logGroupNamePrefix=f"/cloudsite/{name}/")[
+        "logGroups"
+    ]
+    assert not [r for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith(name)]
+    assert not client("rds").describe_db_instances(
+        Filters=[{"Name": "db-instance-id", "Values": [live.outputs["DatabaseInstanceId"]]}]
+    )["DBInstances"]
+    assert not client("ssm").get_parameters_by_path(Path=f"/cloudsite/{name}/")["Parameters"]
+    assert not [
+        p
+        for p in client("codepipeline").list_pipelines()["pipelines"]
+        if p["name"] == live.outputs["PipelineName"]
+    ]
+    groups = client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-id", "Values": [live.outputs["InstanceSecurityGroupId"]]}]
+    )["SecurityGroups"]
+    assert groups == []
