@@ -185,16 +185,18 @@ def hello_gunicorn(workdir: Path) -> Iterator[str]:
     (workdir / "hello").mkdir()
     (workdir / "hello" / "hello.py").write_text(HELLO)
     port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "--no-control-socket",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "hello:application",
-    ]
-    with serving(argv, port=port, log=workdir / "hello.log", cwd=workdir / "hello") as url:
+    argv = [PYTHON, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{port}"]
+    # gunicorn reads these two itself; what tunes our server must not tune the reference.
+    stock = {
+        k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS")
+    }
+    with serving(
+        [*argv, "hello:application"],
+        port=port,
+        log=workdir / "hello.log",
+        cwd=workdir / "hello",
+        env=stock,
+    ) as url:
         yield url
 
 
