@@ -7,6 +7,7 @@ the load balancer adds after terminating TLS. So the production settings run unc
 SSL-redirect switch), and what is tested is the application the load balancer talks to.
 """
 
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
 from tests.conftest import require
-from tests.site.served import Served, gunicorn_site
+from tests.site.served import Served, gunicorn_site, manage
 from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,8 @@ class Visit:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> Iterator[Served]:
     require(Path(CHROMIUM).exists(), "Debian's chromium (scripts/system-packages.sh)")
-    with gunicorn_site(tmp_path_factory.mktemp("browser"), static_root=production_static) as served:
+    workdir = tmp_path_factory.mktemp("browser")
+    with gunicorn_site(workdir, static_root=production_static, trust_browser_origin=True) as served:
         yield served
 
 
@@ -148,5 +150,30 @@ def test_destination_detail_renders_from_the_list(browser: Browser, site: Served
     assert page.url == f"{site.url}/destinations/kyoto/"
     assert page.locator("h1").inner_text() == "Kyoto"
     assert "Fushimi Inari" in page.locator("article").inner_text()
+    seen.errors += [f"CSP: {v}" for v in page.evaluate("window.__violations")]
+    assert seen.errors == []
+
+
+def test_an_editor_signs_in_and_edits_a_destination_in_the_admin(
+    browser: Browser, site: Served
+) -> None:
+    user, password = f"editor-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    env = {**site.env, "DJANGO_SUPERUSER_PASSWORD": password}
+    manage(env, "createsuperuser", "--no-input", "--username", user, "--email", "e@example.com")
+    page, seen = visit(browser, f"{site.url}/admin/login/", shot="admin-login")
+    page.fill("#id_username", user)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{site.url}/admin/"
+    page.get_by_role("link", name="Destinations").first.click()
+    page.get_by_role("link", name="Kyoto").click()
+    page.wait_for_load_state("networkidle")
+    page.fill("#id_summary", "Temples, moss gardens and tea houses on quiet lanes.")
+    page.click("input[name=_save]")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(ARTIFACTS / "admin-saved.png"), full_page=True)
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    # CSP violations on every admin page show as console errors, which `seen` collected.
     seen.errors += [f"CSP: {v}" for v in page.evaluate("window.__violations")]
     assert seen.errors == []

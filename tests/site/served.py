@@ -24,6 +24,7 @@ class Served:
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str]  # the server's environment, for manage.py commands on its database
 
     @property
     def url(self) -> str:
@@ -55,23 +56,41 @@ def site_env(workdir: Path, *, static_root: Path, **overrides: str) -> dict[str,
 
 @contextmanager
 def gunicorn_site(
-    workdir: Path, *, static_root: Path, app: str = "config.wsgi", **env: str
+    workdir: Path,
+    *,
+    static_root: Path,
+    app: str = "config.wsgi",
+    trust_browser_origin: bool = False,
+    **env: str,
 ) -> Iterator[Served]:
-    """Migrate, then serve `app` with gunicorn until the block ends (SIGTERM, then SIGKILL)."""
+    """Migrate, then serve `app` with gunicorn until the block ends (SIGTERM, then SIGKILL).
+
+    trust_browser_origin: a browser that reaches the site over plain HTTP, sending
+    X-Forwarded-Proto: https as the load balancer would, posts forms with an http:// Origin
+    that Django's CSRF check compares with the https:// it believes it serves. Trusting that
+    one origin lets the admin be driven; behind a real load balancer the two agree.
+    """
+    port = free_port()
+    if trust_browser_origin:
+        env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"https://www.example.com,http://127.0.0.1:{port}"
     environment = site_env(workdir, static_root=static_root, **env)
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
+    manage(environment, "migrate", "--no-input")
+    log = workdir / f"gunicorn-{port}.log"
+    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    argv += ["--bind", f"127.0.0.1:{port}", app]
+    with running(argv, port=port, env=environment, cwd=SITE, log=log) as proc:
+        yield Served(port=port, proc=proc, log=log, env=environment)
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    """Run a manage.py command with the served site's environment; fail with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=SITE,
-        env=environment,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert migrate.returncode == 0, migrate.stderr
-    port = free_port()
-    log = workdir / f"gunicorn-{port}.log"
-    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    argv += ["--bind", f"127.0.0.1:{port}", app]
-    with running(argv, port=port, env=environment, cwd=SITE, log=log) as proc:
-        yield Served(port=port, proc=proc, log=log)
+    assert result.returncode == 0, result.stderr
