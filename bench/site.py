@@ -297,12 +297,14 @@ def print_table(results: list[Result], *, reference: Result) -> None:
         )
 
 
-def lighthouse(url: str, *, workdir: Path) -> None:
+def lighthouse(url: str) -> None:
     """Lighthouse's four category scores and the page's total transfer size."""
     binary = LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=LIGHTHOUSE, check=True)
-    report = workdir / "lighthouse.json"
+    # Kept for a closer look (test-artifacts/ is ignored by git).
+    report = ROOT / "test-artifacts" / "lighthouse-home.json"
+    report.parent.mkdir(exist_ok=True)
     subprocess.run(
         [
             str(binary),
@@ -330,7 +332,7 @@ def lighthouse(url: str, *, workdir: Path) -> None:
         elif score is not None and score < 1 and mode in ("binary", "numeric", "metricSavings"):
             print(f"  flagged: {audit['id']}: {audit['title']} ({audit.get('displayValue', '')})")
     weight = data["audits"]["total-byte-weight"]
-    print(f"  total transfer   {weight['numericValue'] / 1024:.1f} KiB")
+    print(f"  total transfer   {weight['numericValue'] / 1024:.1f} KiB  (report: {report})")
     for key in (
         "first-contentful-paint",
         "largest-contentful-paint",
@@ -389,7 +391,7 @@ def main() -> int:
             results = load_everything(stack, workdir=workdir, env=env, ours=ours, load=load)
             print_table(results, reference=results[0])
         if not args.no_lighthouse:
-            lighthouse(f"{ours}/", workdir=workdir)
+            lighthouse(f"{ours}/")
     return 0
 
 
