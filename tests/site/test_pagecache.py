@@ -11,8 +11,9 @@ import pytest
 from config.pagecache import FrontPageCache
 from config.wsgi import application as served
 from django.core.cache import cache
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 pytestmark = pytest.mark.django_db
 Headers = dict[str, list[str]]
@@ -20,8 +21,14 @@ Headers = dict[str, list[str]]
 
 @pytest.fixture
 def app() -> Iterator[FrontPageCache]:
+    """The served stack, called as gunicorn calls it. Like Django's test client, it keeps the
+    handler from closing the test's database connection (inside the test's transaction)."""
     cache.clear()
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
     yield FrontPageCache(get_wsgi_application())
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
     cache.clear()
 
 
