@@ -36,7 +36,7 @@ def test_buildspec_tests_the_site_pushes_by_revision_and_emits_the_bundle(
     (source / ".venv").unlink(missing_ok=True)
     (source / ".venv").symlink_to(ROOT / ".venv")
     repository = f"{registry}/{engine.name('pipeline')}"
-    env = engine.script_env(**aws.env, **build_env, IMAGE_REPOSITORY_URI=repository)
+    env = engine.script_env(**aws.env, **build_env, CLOUDSITE_ECR_REPOSITORY_URI=repository)
     env.update(codebuild_env(source=source, region=REGION, revision=REVISION, build_number=7))
     env["HOME"] = os.environ.get("HOME", "/root")
 

@@ -43,6 +43,7 @@ def build(
     push: bool = False,
     bundle: Path | None = None,
     revision: str = "",
+    no_cache: bool = False,
 ) -> str:
     """Run source/site/bin/build; returns what it prints (the tag, or the pushed URI@digest)."""
     argv = [str(source / "site" / "bin" / "build"), "--image", image]
@@ -52,6 +53,8 @@ def build(
         argv.append("--push")
     if bundle:
         argv += ["--bundle", str(bundle)]
+    if no_cache:
+        argv.append("--no-cache")
     result = subprocess.run(
         argv, env=engine.script_env(**env), capture_output=True, text=True, timeout=900, check=False
     )
