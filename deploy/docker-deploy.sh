@@ -78,10 +78,11 @@ while IFS='=' read -r var _; do
 done < <(env)
 
 probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
-healthy() {  # healthy PORT: /healthz and /readyz both answer 200 within the timeout
+healthy() {  # healthy NAME PORT: /healthz and /readyz answer 200 before the timeout or an exit
   local deadline=$((SECONDS + timeout))
-  until probe "$1" /healthz && probe "$1" /readyz; do
+  until probe "$2" /healthz && probe "$2" /readyz; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
+    [ "$(docker container inspect --format '{{.State.Status}}' "$1" 2>/dev/null)" = running ] || return 1
     sleep 1
   done
 }
@@ -96,9 +97,9 @@ docker rm --force "$candidate" >/dev/null 2>&1 || true
 msg "starting $image as a candidate"
 docker run --detach --name "$candidate" "${run_flags[@]}" --publish 127.0.0.1::8000 "$image" >/dev/null
 spare=$(docker port "$candidate" 8000/tcp | head -n 1 | sed 's/.*://')
-if ! healthy "$spare"; then
+if ! healthy "$candidate" "$spare"; then
   discard "$candidate"
-  fail "the new version ($ref, ${commit:0:12}) did not answer /healthz and /readyz within $timeout s" \
+  fail "the new version ($ref, ${commit:0:12}) exited or did not answer /healthz and /readyz within $timeout s" \
     "its last log lines are above; the running site was not touched"
 fi
 docker rm --force "$candidate" >/dev/null
@@ -114,7 +115,7 @@ if docker container inspect "$name" >/dev/null 2>&1; then
 fi
 msg "starting $image on $bind:$port"
 if ! docker run --detach --name "$name" --restart unless-stopped "${run_flags[@]}" \
-  --publish "$bind:$port:8000" "$image" >/dev/null || ! healthy "$port"; then
+  --publish "$bind:$port:8000" "$image" >/dev/null || ! healthy "$name" "$port"; then
   discard "$name"
   if [ -n "$old" ]; then
     docker rename "$old" "$name" && docker start "$name" >/dev/null

@@ -33,7 +33,7 @@ def instance_env(engine: Engine, aws: AwsStandIn, *, name: str, port: int) -> di
         "CLOUDSITE_CONTAINER": engine.name(name),
         "CLOUDSITE_LOG_DRIVER": "json-file",  # awslogs needs CloudWatch
         "CLOUDSITE_BIND_ADDRESS": "127.0.0.1",
-        "CLOUDSITE_VALIDATE_TIMEOUT": "20",
+        "CLOUDSITE_VALIDATE_TIMEOUT": "12",
         "CLOUDSITE_STOP_TIMEOUT": "10",
     }
 

@@ -120,7 +120,7 @@ def test_broken_commit_fails_and_leaves_the_old_version_serving(
     standalone.commit(releases.source("v3", broken=True), "v3, which cannot start")
     result = standalone.deploy()
     assert result.returncode != 0
-    assert "did not answer /healthz and /readyz" in result.stderr
+    assert "exited or did not answer /healthz and /readyz" in result.stderr
     assert "the running site was not touched" in result.stderr
     assert (
         engine.docker("inspect", "--format", "{{.Id}}", standalone.name).stdout.strip() == serving

@@ -83,28 +83,41 @@ def _ps_names(engine: Engine) -> list[str]:
     return [n.strip() for n in out.splitlines() if n.strip()]
 
 
-def remove_session_resources(engine: Engine, *, session: str) -> None:
-    for name in _ps_names(engine):
-        if name.startswith(session):
-            engine.docker("rm", "--force", "--volumes", name, check=False, timeout=60)
-    images = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", check=False)
-    for line in images.stdout.splitlines():
+def _images(engine: Engine) -> list[tuple[str, str]]:
+    """(repository:tag, id) of every image, including those pulled by digest (tag <none>)."""
+    out = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", check=False)
+    rows = []
+    for line in out.stdout.splitlines():
         ref, _, image_id = line.partition(" ")
-        if session in ref:
-            target = ref if not ref.endswith(":<none>") else image_id
-            engine.docker("image", "rm", "--force", "--no-prune", target, check=False, timeout=60)
+        if image_id:
+            rows.append((ref, image_id))
+    return rows
+
+
+def remove_session_resources(engine: Engine, *, session: str) -> None:
+    """Containers first, then images, each in one call; a slow engine does not stop the rest."""
+    containers = [name for name in _ps_names(engine) if name.startswith(session)]
+    images = sorted(
+        {
+            ref if not ref.endswith(":<none>") else id_
+            for ref, id_ in _images(engine)
+            if session in ref
+        }
+    )
+    for argv in (["rm", "--force", *containers], ["image", "rm", "--force", *images]):
+        if len(argv) > 2:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                engine.docker(*argv, check=False, timeout=300)
 
 
 def _remove_dead_sessions(engine: Engine) -> None:
     """Resources of earlier sessions of this suite whose process is gone (a crash, a kill)."""
     pattern = re.compile(rf"{PREFIX}-(\d+)-")
-    seen: set[str] = set()
-    for name in _ps_names(engine):
-        match = pattern.search(name)
-        if match and match.group(1) not in seen and not _alive(int(match.group(1))):
-            seen.add(match.group(1))
-    for pid in seen:
-        remove_session_resources(engine, session=f"{PREFIX}-{pid}-")
+    names = _ps_names(engine) + [ref for ref, _ in _images(engine)]
+    pids = {match.group(1) for name in names if (match := pattern.search(name))}
+    for pid in pids:
+        if not _alive(int(pid)):
+            remove_session_resources(engine, session=f"{PREFIX}-{pid}-")
 
 
 def _alive(pid: int) -> bool:

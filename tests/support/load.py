@@ -27,7 +27,7 @@ class LoadReport:
 
 
 class LoadGenerator:
-    def __init__(self, *, port: int, host: str, workers: int = 4, pause: float = 0.01) -> None:
+    def __init__(self, *, port: int, host: str, workers: int = 3, pause: float = 0.02) -> None:
         self.port, self.host, self.workers, self.pause = port, host, workers, pause
         self.report = LoadReport()
         self._lock = threading.Lock()
