@@ -95,19 +95,22 @@ def _images(engine: Engine) -> list[tuple[str, str]]:
 
 
 def remove_session_resources(engine: Engine, *, session: str) -> None:
-    """Containers first, then images, each in one call; a slow engine does not stop the rest."""
+    """Containers first, then images. Podman's Docker API may only untag an image that has
+    several names, so images are listed and removed again until none is left (3 rounds)."""
     containers = [name for name in _ps_names(engine) if name.startswith(session)]
-    images = sorted(
-        {
+    if containers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            engine.docker("rm", "--force", *containers, check=False, timeout=300)
+    for _ in range(3):
+        images = {
             ref if not ref.endswith(":<none>") else id_
             for ref, id_ in _images(engine)
             if session in ref
         }
-    )
-    for argv in (["rm", "--force", *containers], ["image", "rm", "--force", *images]):
-        if len(argv) > 2:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                engine.docker(*argv, check=False, timeout=300)
+        if not images:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            engine.docker("image", "rm", "--force", *sorted(images), check=False, timeout=300)
 
 
 def _remove_dead_sessions(engine: Engine) -> None:
