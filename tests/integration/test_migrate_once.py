@@ -5,7 +5,6 @@ import logging
 
 import pytest
 from django.core.management import call_command
-
 from ops.models import DeploymentMigration
 
 pytestmark = pytest.mark.django_db(transaction=True)
