@@ -135,6 +135,28 @@ def test_broken_v3_fails_validate_service_and_rolls_back_to_v2_failing_no_reques
     assert fleet.load_balancer and fleet.load_balancer.serving() == ["a", "b"]
 
 
+def test_a_new_instance_joins_with_the_last_good_revision_before_taking_traffic(
+    fleet: DeploymentGroup,
+    releases: Releases,
+    engine: Engine,
+    aws: AwsStandIn,
+    tmp_path_factory: pytest.TempPathFactory,
+    figures: list[str],
+) -> None:
+    if fleet.last_good != releases.bundle("v2"):
+        assert fleet.deploy(releases.bundle("v2")).status == "Succeeded"
+    instance = new_instance(engine, aws, tmp_path_factory.mktemp("joiner"), name="c")
+    assert fleet.load_balancer is not None
+    with LoadGenerator(port=fleet.load_balancer.port, host=SITE_HOST) as load:
+        joined = fleet.join(instance)
+        time.sleep(1)
+    figures.append(f"an instance joins: {load.report.summary()}")
+    assert joined.status == "Succeeded", joined.failure
+    assert load.report.failures == 0, load.report.failure_samples
+    assert released(instance) == "v2"
+    assert fleet.load_balancer.serving() == ["a", "b", "c"]
+
+
 def test_secret_key_reaches_the_site_but_no_log_inspect_or_deploy_file(
     fleet: DeploymentGroup, engine: Engine, aws: AwsStandIn
 ) -> None:

@@ -15,8 +15,10 @@ time (CodeDeployDefault.OneAtATime). For each instance, in CodeDeploy's order:
   instance, one at a time.
 
 An "instance" is a directory (its deployment root, agent log and env file) plus a port and a
-container name, so several share one engine. Instances can be added between or during
-deployments (`add`); an observer sees every event, so a test can act mid-rollout.
+container name, so several share one engine. A deployment's instances are fixed when it
+starts; `join` models an instance the Auto Scaling group launches (it receives the last
+successful revision through the same hooks before it takes traffic). An observer sees every
+event, so a test can act mid-rollout (join an instance, stop a container, ...).
 """
 
 import secrets
@@ -88,18 +90,33 @@ class DeploymentGroup:
     id: str = field(default_factory=lambda: f"cstest-{secrets.token_hex(8)}")
 
     def add(self, instance: Instance) -> None:
+        """Register an instance (out of service until a deployment reaches AllowTraffic)."""
         self.instances.append(instance)
         if self.load_balancer:
             self.load_balancer.register(instance.name, port=instance.port)
+
+    def join(self, instance: Instance) -> Deployment:
+        """An instance the Auto Scaling group launches: CodeDeploy's launch hook deploys the
+        last successful revision to it alone, and it takes traffic only after AllowTraffic.
+        Callable from an observer, so an instance can join while a rollout runs."""
+        self.add(instance)
+        if self.last_good is None:
+            raise RuntimeError("no successful revision yet: nothing to deploy to a new instance")
+        deployment = Deployment(id=new_deployment_id(), revision=self.last_good)
+        try:
+            self.deploy_instance(deployment, instance)
+        except HookFailed as failure:
+            deployment.status, deployment.failure = "Failed", failure
+            return deployment
+        deployment.status = "Succeeded"
+        return deployment
 
     def deploy(self, revision: Path, *, auto_rollback: bool = True) -> Deployment:
         """Deploy a bundle to every instance, one at a time; roll back on failure."""
         deployment = Deployment(id=new_deployment_id(), revision=revision)
         try:
-            index = 0
-            while index < len(self.instances):  # instances added meanwhile are deployed too
-                self.deploy_instance(deployment, self.instances[index])
-                index += 1
+            for instance in list(self.instances):  # a deployment's targets are fixed at its start
+                self.deploy_instance(deployment, instance)
         except HookFailed as failure:
             deployment.status, deployment.failure = "Failed", failure
             if auto_rollback and self.last_good is not None:
