@@ -96,7 +96,7 @@ class Config:
         return (self.project_dir / self.source_dir).resolve()
 
 
-def keys() -> list[str]:
+def key_names() -> list[str]:
     """Every configuration key, in documentation order."""
     return [f.name for f in fields(Config) if f.metadata.get("key", True)]
 
@@ -172,7 +172,7 @@ def _read_file(path: Path, *, explicit: bool) -> dict[str, Any]:
 
 
 def _read_env(env: Mapping[str, str], *, warn: Any) -> dict[str, tuple[Any, str]]:
-    known = set(keys())
+    known = set(key_names())
     found: dict[str, tuple[Any, str]] = {}
     for var in sorted(env):
         if not var.startswith(ENV_PREFIX) or var in ENV_NOT_KEYS:
@@ -188,10 +188,10 @@ def _read_env(env: Mapping[str, str], *, warn: Any) -> dict[str, tuple[Any, str]
 
 
 def _check_known(key: str, *, source: str) -> None:
-    if key not in keys():
+    if key not in key_names():
         from difflib import get_close_matches
 
-        close = get_close_matches(key, keys(), n=1)
+        close = get_close_matches(key, key_names(), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "see cloudsite.example.toml for keys"
         raise ConfigError(key, f"unknown key (in {source})", hint=hint)
 

@@ -8,9 +8,9 @@
 Both: `*` and `?` stop at `/`, `**` crosses folders, `[abc]` is a class, `#` starts a comment.
 """
 
+import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,8 @@ def gitignore_rules(text: str) -> list[Rule]:
 def dockerignore_rules(text: str) -> list[Rule]:
     rules = []
     for pattern, negate in _lines(text):
-        cleaned = str(PurePosixPath("/" + pattern.strip()))[1:]  # like filepath.Clean
-        if not cleaned:
+        cleaned = posixpath.normpath(pattern.strip()).lstrip("/")  # like Go's filepath.Clean
+        if cleaned in ("", "."):
             continue
         # Matching a folder matches its contents too.
         regex = f"^{_glob_regex(cleaned)}(?:/.*)?$"

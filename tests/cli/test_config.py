@@ -109,7 +109,7 @@ def test_name_defaults_to_the_project_folder(tmp_path: Path) -> None:
 
 def test_the_example_file_sets_every_key_to_its_default() -> None:
     data = tomllib.loads((ROOT / "cloudsite.example.toml").read_text())
-    assert sorted(data) == sorted(config.keys())
+    assert sorted(data) == sorted(config.key_names())
     defaults = config.Config()
     for key, value in data.items():
         expected = getattr(defaults, key)
@@ -119,7 +119,7 @@ def test_the_example_file_sets_every_key_to_its_default() -> None:
 def test_every_key_has_a_comment_in_the_example_and_a_row_in_the_docs() -> None:
     example = (ROOT / "cloudsite.example.toml").read_text().splitlines()
     docs = (ROOT / "docs" / "operations.md").read_text()
-    for key in config.keys():
+    for key in config.key_names():
         line = next(i for i, text in enumerate(example) if text.startswith(f"{key} ="))
         above = example[:line]
         # the nearest line above the key (or its group of keys) is a comment
@@ -129,5 +129,5 @@ def test_every_key_has_a_comment_in_the_example_and_a_row_in_the_docs() -> None:
 
 
 def test_config_fields_that_are_not_keys_stay_out_of_the_key_list() -> None:
-    assert "project_dir" not in config.keys()
-    assert len(config.keys()) == len([f for f in fields(config.Config)]) - 2
+    assert "project_dir" not in config.key_names()
+    assert len(config.key_names()) == len([f for f in fields(config.Config)]) - 2
