@@ -22,7 +22,6 @@ ENV_NOT_KEYS: Final = frozenset(
     {
         "CLOUDSITE_CONFIG",
         "CLOUDSITE_STACK",
-        "CLOUDSITE_APP_PORT",
         "CLOUDSITE_APP_LOG_GROUP",
         "CLOUDSITE_PARAMETER_PATH",
         "CLOUDSITE_SECRET_KEY_ARN",
@@ -75,7 +74,7 @@ class Config:
     database_instance_class: str = _key("db.t4g.micro", "RDS instance class")
     deletion_protection: bool = _key(True, "protect the load balancer (and database)")
     alarm_email: str = _key("", "email address that receives alarm notifications")
-    log_retention_days: int = _key(30, "days CloudWatch keeps logs")
+    log_retention_days: int = _key(365, "days CloudWatch keeps logs")
     # -- source
     source_mode: str = _key("upload", "'upload' (this folder) or 'github' (a connection)")
     github_connection_arn: str = _key("", "CodeConnections connection ARN (github mode)")

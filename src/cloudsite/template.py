@@ -24,6 +24,8 @@ AMI_PARAMETERS: Final = {
     "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
     "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
 }
+# The configuration's source modes, as the template's SourceMode parameter names them.
+SOURCE_MODES: Final = {"upload": "s3", "github": "github"}
 # Which configuration key each template parameter comes from, so that a value the template
 # refuses is reported against the key the user wrote.
 PARAM_KEYS: Final = {
@@ -83,6 +85,7 @@ def stack_parameters(
     values[Param.HOSTED_ZONE_ID] = hosted_zone_id
     values[Param.SSH_CIDRS] = ssh_cidrs
     values[Param.AMI_PARAMETER] = AMI_PARAMETERS[architecture(cfg.instance_type)]
+    values[Param.SOURCE_MODE] = SOURCE_MODES[cfg.source_mode]
     return [{"ParameterKey": key, "ParameterValue": _text(values[key])} for key in sorted(values)]
 
 

@@ -78,3 +78,33 @@ def recorder() -> Iterator[Recorder]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server on loopback for the CLI's emulator tests (reset before each test).
+
+    The resource models the template's tests teach moto are loaded first, so the stack's
+    CodeBuild, CodeDeploy, CodePipeline, alarm and secret resources exist in the emulator.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tests.support.moto_models"):
+        importlib.import_module("tests.support.moto_models")
+    from tests.support.moto import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, clean_env: pytest.MonkeyPatch) -> str:
+    """A fresh emulated account: moto reset, the environment pointing boto3 at it."""
+    import urllib.request
+
+    from tests.support.moto import aws_env
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"))
+    for key, value in aws_env(moto_endpoint).items():
+        clean_env.setenv(key, value)
+    return moto_endpoint
