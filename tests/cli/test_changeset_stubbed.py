@@ -14,7 +14,10 @@ from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock, recording
 
 STACK = "wanderpage"
-SID = "arn:aws:cloudformation:us-east-1:123456789012:stack/wanderpage/0c1d2e3f-cb7e-11f0-9e3a-0a1b2c3d4e5f"
+SID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/wanderpage/"
+    "0c1d2e3f-cb7e-11f0-9e3a-0a1b2c3d4e5f"
+)
 CSID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/cloudsite-up-20261127T120000/4f5e"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
@@ -165,7 +168,8 @@ def test_no_changes_is_a_success_and_removes_the_empty_change_set(ctx: Context) 
         CREATE,
         described(
             "FAILED",
-            reason="The submitted information didn't contain changes. Submit different information to create a change set.",
+            reason="The submitted information didn't contain changes. "
+            "Submit different information to create a change set.",
         ),
         cfn("delete_change_set", {"ChangeSetName": CSID}),
         cfn("describe_stacks", {"StackName": STACK}, existing),
