@@ -72,7 +72,8 @@ def change_set_create(
         while True:
             described = cfn.describe_change_set(ChangeSetName=arn)
             status = described["Status"]
-            w.status(status)
+            nothing = any(m in described.get("StatusReason", "") for m in _NO_CHANGES)
+            w.status("no changes" if nothing else status)
             if status in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
                 break
             deadline.check(status)

@@ -36,9 +36,19 @@ def _section(read: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
     try:
         return {"items": read()}
     except botocore.exceptions.ClientError as err:
-        return {"items": [], "unavailable": f"{error_code(err)}: {error_message(err)}"}
+        return {"items": [], "unavailable": _short(err)}
     except botocore.exceptions.BotoCoreError as err:
         return {"items": [], "unavailable": str(err)}
+
+
+def _short(err: Exception) -> str:
+    """One line for an error, even when an endpoint answered with an HTML page."""
+    message = error_message(err)
+    if "<html" in message.lower():
+        operation = getattr(err, "operation_name", "the call")
+        message = f"the endpoint answered {operation} with an HTML error page"
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return f"{error_code(err)}: {first[:160]}"
 
 
 def _pipeline(aws: Aws, pipeline: str) -> list[dict[str, Any]]:

@@ -28,10 +28,12 @@ from cloudsite.stack import (
     stack_describe,
     stack_resources,
 )
-from cloudsite.waits import Deadline
 
 DELETE_ATTEMPTS: Final = 3
-SETTLE_SECONDS: Final = 90  # the tagging index lags real deletes by a minute or so
+# The tagging index lags real deletes by a minute or so: a non-empty answer is asked again
+# this many times, SETTLE_POLLS poll intervals apart (90 s with the default 5 s poll).
+SETTLE_CHECKS: Final = 6
+SETTLE_POLLS: Final = 3
 
 
 @dataclass
@@ -218,13 +220,14 @@ def leftovers(tagging: Any, stack: str, *, follow: Follow) -> list[cost.Item]:
     """What still carries the tag. AWS's tag index trails deletes, so a non-empty answer is
     asked again (bounded) before it is believed."""
     found = tagged(tagging, stack)
+    interval = follow.clock.poll * SETTLE_POLLS
     if found:
-        deadline = Deadline(follow.clock, SETTLE_SECONDS, "tag index", hint="")
-        with follow.ui.waiting(
-            "checking that nothing carries the stack's tag", timeout=SETTLE_SECONDS
-        ) as wait:
-            while found and not deadline.expired:
+        what = "checking again that nothing carries the stack's tag"
+        with follow.ui.waiting(what, timeout=interval * SETTLE_CHECKS) as wait:
+            for _ in range(SETTLE_CHECKS):
                 wait.status(f"{len(found)} tagged resources")
-                follow.clock.sleep(follow.clock.poll)
+                follow.clock.sleep(interval)
                 found = tagged(tagging, stack)
+                if not found:
+                    break
     return [cost.arn_estimate(arn) for arn in found]
