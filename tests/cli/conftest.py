@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -83,43 +82,11 @@ def recorder() -> Iterator[Recorder]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """One moto server on loopback for the CLI's emulator tests (reset before each test).
+    """One moto server on loopback for the CLI's emulator tests (reset before each test)."""
+    from tests.cli.emulator import emulator
 
-    The resource models the template's tests teach moto are loaded first, so the stack's
-    CodeBuild, CodeDeploy, CodePipeline, alarm and secret resources exist in the emulator.
-    """
-    import importlib.util
-    import logging
-
-    if importlib.util.find_spec("tests.support.moto_models"):
-        importlib.import_module("tests.support.moto_models")
-        _buckets_see_tls()
-    importlib.import_module("tests.cli.moto_changesets")
-    from tests.support.moto import moto_server
-
-    # The server thread logs each request to stderr, which would mix with the CLI's own.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_server() as endpoint:
+    with emulator() as endpoint:
         yield endpoint
-
-
-def _buckets_see_tls() -> None:
-    """Buckets the CLI creates through the API judge their TLS-only policies as AWS does (the
-    requests reach AWS over TLS; they reach moto over loopback HTTP), as the stack's own
-    buckets already do in the shared moto models."""
-    import importlib
-
-    from moto.s3.models import S3Backend
-
-    moto_overrides = importlib.import_module("tests.support.moto_overrides")
-    create = S3Backend.create_bucket
-
-    def create_bucket(self: Any, *args: Any, **kwargs: Any) -> Any:
-        bucket = create(self, *args, **kwargs)
-        moto_overrides.evaluate_policy_conditions(bucket)
-        return bucket
-
-    S3Backend.create_bucket = create_bucket  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -140,4 +140,4 @@ class FakeClock(Clock):
     def wall(self) -> datetime:
         from datetime import UTC
 
-        return datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+        return datetime.now(UTC)  # real: certificates are checked against it
