@@ -27,9 +27,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$current" ]; then
 fi
 msg "installing the locked dependencies into $venv"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet --require-hashes -r "$lock"
+"$venv/bin/python" -m pip install -qq --upgrade pip
+"$venv/bin/python" -m pip install -qq --require-hashes -r "$lock"
 if [ "$which" = dev ]; then
-  "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
+  "$venv/bin/python" -m pip install -qq --no-deps --no-build-isolation -e .
 fi
 echo "$current" > "$stamp"

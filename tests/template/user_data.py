@@ -1,0 +1,36 @@
+"""The launch template's user data, rendered as an instance receives it (Fn::Sub filled in)."""
+
+import re
+
+from tests.template.cfn import Json
+
+SAMPLE_VALUES = {
+    "AWS::StackName": "site",
+    "AWS::Region": "us-east-1",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AppPort": "8000",
+    "AppLogGroup": "/cloudsite/site/app",
+    "DeployLogGroup": "/cloudsite/site/deploy",
+    "BootstrapLogGroup": "/cloudsite/site/bootstrap",
+    "DjangoSecretKey": "arn:aws:secretsmanager:us-east-1:111111111111:secret:site-Key-AbCdEf",
+}
+DATABASE_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0123-4567-AbCdEf"
+
+
+def source(template: Json) -> tuple[str, Json]:
+    """The script as written in the template, and its Fn::Sub variable map."""
+    data = template["Resources"]["LaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    script, variables = data["UserData"]["Fn::Base64"]["Fn::Sub"]
+    return script, variables
+
+
+def render_user_data(template: Json, *, database: bool) -> str:
+    script, variables = source(template)
+    values = {**SAMPLE_VALUES, "DatabaseSecretArn": DATABASE_SECRET if database else ""}
+    assert set(variables) <= set(values)
+
+    def value(match: re.Match[str]) -> str:
+        return values[match[1]]
+
+    rendered = re.sub(r"\$\{([^}!]+)\}", value, script)
+    return rendered.replace("${!", "${")

@@ -1,0 +1,80 @@
+"""Session fixtures for verify's network tests: a PKI, the site under gunicorn with the
+production profile, and HAProxy in front of it (tests/verify/edge.py)."""
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.site.conftest import NO_DATABASE
+from tests.site.production import SITE, manage, production_env
+from tests.support.servers import free_port, running
+from tests.verify.edge import Edge
+from tests.verify.pki import Pki, make_pki
+
+HOST = "www.cloudsite.test"
+WRONG_HOST = "other.cloudsite.test"
+# Names map to loopback through verify's own resolver override, never /etc/hosts.
+RESOLVE = {HOST: "127.0.0.1"}
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"), host=HOST, wrong_host=WRONG_HOST)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Static files collected with the production profile, as the image build does it."""
+    root = tmp_path_factory.mktemp("static")
+    result = manage(
+        "collectstatic", "--no-input", DJANGO_STATIC_ROOT=str(root), DATABASE_URL=NO_DATABASE
+    )
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def _gunicorn(workdir: Path, *, database_url: str, static_root: Path) -> Iterator[int]:
+    port = free_port()
+    env = production_env(
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DJANGO_CSRF_TRUSTED_ORIGINS=f"https://{HOST}",
+        DJANGO_STATIC_ROOT=str(static_root),
+        DATABASE_URL=database_url,
+        WEB_CONCURRENCY="2",
+    )
+    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+            "--bind", f"127.0.0.1:{port}", "config.wsgi"]  # fmt: skip
+    with running(argv, port=port, env=env, cwd=SITE, log=workdir / "gunicorn.log", timeout=60):
+        yield port
+
+
+@pytest.fixture(scope="session")
+def site_port(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[int]:
+    """The site on gunicorn, production profile, SQLite in a temporary directory."""
+    workdir = tmp_path_factory.mktemp("site")
+    database_url = f"sqlite:///{workdir / 'db.sqlite3'}"
+    migrated = manage("migrate", "--no-input", DATABASE_URL=database_url)
+    assert migrated.returncode == 0, migrated.stderr
+    yield from _gunicorn(workdir, database_url=database_url, static_root=static_root)
+
+
+@pytest.fixture(scope="session")
+def not_ready_port(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[int]:
+    """The same site whose database cannot be opened: /healthz 200, /readyz 503."""
+    workdir = tmp_path_factory.mktemp("site-no-db")
+    missing = workdir / "no-such-directory" / "db.sqlite3"
+    yield from _gunicorn(workdir, database_url=f"sqlite:///{missing}", static_root=static_root)
+
+
+@pytest.fixture(scope="session")
+def edge(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[Edge]:
+    require(shutil.which("haproxy") is not None, "HAProxy (Debian package haproxy)")
+    proxy = Edge(tmp_path_factory.mktemp("edge"), host=HOST, site_port=site_port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
