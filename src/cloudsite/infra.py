@@ -10,7 +10,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from cloudsite import buckets, certs, cost, names, prices, template
+from cloudsite import buckets, certs, conditions, cost, names, prices, template
 from cloudsite.changeset import (
     ChangeSet,
     change_set_create,
@@ -52,7 +52,7 @@ def _template_argument(ctx: Context, text: str) -> dict[str, str]:
 
 def _change_set(
     ctx: Context, *, verb: str, kind: str, certificate_arn: str, zone: str
-) -> ChangeSet:
+) -> tuple[ChangeSet, list[dict[str, str]]]:
     aws = ctx.aws
     assert aws is not None
     text = template.template_text()
@@ -60,7 +60,7 @@ def _change_set(
         ctx.cfg, certificate_arn=certificate_arn, hosted_zone_id=zone, ssh_cidrs=ctx.ssh_cidrs
     )
     template.parameters_check(params, template.template_parse(text))
-    return change_set_create(
+    change_set = change_set_create(
         aws.client("cloudformation"),
         stack=ctx.stack,
         kind=kind,
@@ -70,6 +70,7 @@ def _change_set(
         tags=template.stack_tags(ctx.stack),
         follow=ctx.follow(),
     )
+    return change_set, params
 
 
 def stack_apply(ctx: Context, *, yes: bool, no_wait: bool) -> Applied:
@@ -85,7 +86,7 @@ def stack_apply(ctx: Context, *, yes: bool, no_wait: bool) -> Applied:
         cfn, ctx.stack, follow=ctx.follow(), yes=yes, no_wait=no_wait, token=ctx.token("recover")
     )
     ctx.phase = "change set"
-    change_set = _change_set(
+    change_set, _ = _change_set(
         ctx,
         verb="up",
         kind=prepared.kind,
@@ -154,7 +155,7 @@ def plan(ctx: Context) -> dict[str, Any]:
         from cloudsite.dnscert import zone_find
 
         zone = zone_find(aws.client("route53"), ctx.cfg.domain)
-    change_set = _change_set(
+    change_set, params = _change_set(
         ctx, verb="plan", kind=kind, certificate_arn=_plan_certificate(ctx, state), zone=zone
     )
     try:
@@ -168,7 +169,10 @@ def plan(ctx: Context) -> dict[str, Any]:
         else:
             resources[change.logical_id] = change.resource_type
     parsed = template.template_parse(template.template_text())
-    items = cost.stack_estimate(sorted(resources.items()), ctx.cfg, template=parsed)
+    active = conditions.active_resources(parsed, params, region=aws.region)
+    declared = parsed.get("Resources", {})
+    priced = sorted((k, v) for k, v in resources.items() if k in active or k not in declared)
+    items = cost.stack_estimate(priced, ctx.cfg, template=parsed)
     return {
         "stack": ctx.stack,
         "kind": kind,

@@ -79,7 +79,7 @@ def teardown(aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str) -> 
     report.certificates = certificates_delete(aws, stack, ui=follow.ui)
     if buckets.bucket_delete(aws.client("s3"), bucket):
         follow.ui.info(f"deleted the template bucket {bucket}")
-    report.left = leftovers(aws.client("resourcegroupstaggingapi"), stack, follow=follow)
+    report.left = leftovers(aws, stack, follow=follow)
     return report
 
 
@@ -216,10 +216,11 @@ def tagged(tagging: Any, stack: str) -> list[str]:
     return sorted(m["ResourceARN"] for page in pages for m in page["ResourceTagMappingList"])
 
 
-def leftovers(tagging: Any, stack: str, *, follow: Follow) -> list[cost.Item]:
+def leftovers(aws: Aws, stack: str, *, follow: Follow) -> list[cost.Item]:
     """What still carries the tag. AWS's tag index trails deletes, so a non-empty answer is
-    asked again (bounded) before it is believed."""
-    found = tagged(tagging, stack)
+    asked again (bounded) before it is believed; terminated instances, which stay listed for
+    an hour or so but cost nothing, do not count."""
+    found = _existing(aws, tagged(aws.client("resourcegroupstaggingapi"), stack))
     interval = follow.clock.poll * SETTLE_POLLS
     if found:
         what = "checking again that nothing carries the stack's tag"
@@ -227,7 +228,27 @@ def leftovers(tagging: Any, stack: str, *, follow: Follow) -> list[cost.Item]:
             for _ in range(SETTLE_CHECKS):
                 wait.status(f"{len(found)} tagged resources")
                 follow.clock.sleep(interval)
-                found = tagged(tagging, stack)
+                found = _existing(aws, tagged(aws.client("resourcegroupstaggingapi"), stack))
                 if not found:
                     break
     return [cost.arn_estimate(arn) for arn in found]
+
+
+def _existing(aws: Aws, arns: list[str]) -> list[str]:
+    """`arns` without the EC2 instances that are already terminated."""
+    instances = {arn.rsplit("/", 1)[-1]: arn for arn in arns if ":instance/" in arn}
+    if not instances:
+        return arns
+    pages = (
+        aws.client("ec2")
+        .get_paginator("describe_instances")
+        .paginate(Filters=[{"Name": "instance-id", "Values": sorted(instances)}])
+    )
+    terminated = {
+        instances[i["InstanceId"]]
+        for page in pages
+        for reservation in page["Reservations"]
+        for i in reservation["Instances"]
+        if i["State"]["Name"] == "terminated"
+    }
+    return [arn for arn in arns if arn not in terminated]

@@ -34,6 +34,7 @@ def emulator() -> Iterator[str]:
         importlib.import_module("tests.support.moto_models")
         _buckets_see_tls()
     importlib.import_module("tests.cli.moto_changesets")
+    importlib.import_module("tests.cli.moto_teardown")
     from tests.support.moto import moto_server
 
     # The server thread logs each request to stderr, which would mix with the CLI's own.

@@ -88,3 +88,27 @@ def test_leftovers_are_priced_by_their_arn() -> None:
 def test_the_price_table_states_its_date_and_source() -> None:
     assert prices.RECORDED == "2025-06-01"
     assert "aws.amazon.com/ec2/pricing" in (prices.__doc__ or "")
+
+
+def _active(**settings: object) -> set[str]:
+    from cloudsite.conditions import active_resources
+    from cloudsite.template import stack_parameters, template_parse, template_text
+
+    cfg = replace(Config(name="x"), **settings)  # type: ignore[arg-type]
+    params = stack_parameters(
+        cfg,
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+        hosted_zone_id=cfg.hosted_zone_id,
+        ssh_cidrs=cfg.ssh_cidrs,
+    )
+    return active_resources(template_parse(template_text()), params, region="us-east-1")
+
+
+def test_the_estimate_prices_only_resources_whose_condition_holds() -> None:
+    default = _active()
+    assert "LoadBalancer" in default and "Vpc" in default
+    assert {"NatGateway", "Database"}.isdisjoint(default)
+    assert not any(r.startswith("Ssh") for r in default)
+    grown = _active(private_subnets=True, database=True, ssh_cidrs=("10.0.0.0/8",))
+    assert {"NatGateway", "Database", "Ssh1"} <= grown
+    assert "Ssh2" not in grown  # one CIDR: one slot
