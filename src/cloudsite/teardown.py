@@ -166,11 +166,12 @@ def _empty_and_purge(aws: Aws, resources: list[dict[str, Any]], *, report: Repor
     for bucket in _physical(resources, "AWS::S3::Bucket"):
         count = buckets.bucket_empty(s3, bucket)
         report.emptied[bucket] = report.emptied.get(bucket, 0) + count
-        ui.info(f"emptied bucket {bucket} ({count} object versions and delete markers)")
+        what = "version or delete marker" if count == 1 else "versions and delete markers"
+        ui.info(f"emptied bucket {bucket} ({count} object {what})")
     for repository in _physical(resources, "AWS::ECR::Repository"):
         count = images_delete(aws.client("ecr"), repository)
         report.images += count
-        ui.info(f"deleted {count} images from {repository}")
+        ui.info(f"deleted {count} image{'' if count == 1 else 's'} from {repository}")
     for secret in _physical(resources, "AWS::SecretsManager::Secret"):
         # No recovery window: a secret scheduled for deletion still exists (and still costs)
         # for 7-30 days, and would block a new stack of the same name from creating it.

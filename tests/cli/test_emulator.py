@@ -261,7 +261,7 @@ def test_down_deletes_everything_and_proves_nothing_is_left(site: Path) -> None:
     assert boto3.client("acm").list_certificates()["CertificateSummaryList"] == []
     # Terminated instances stay listed (as on AWS, for an hour or so); nothing else may.
     assert [arn for arn in tagged() if not _terminated(arn)] == []
-    assert "deleted 1 images" in result.stderr
+    assert "deleted 1 image from" in result.stderr
     assert_snapshot("down.txt", both(result))
 
 
@@ -291,3 +291,33 @@ def test_down_without_yes_and_without_a_terminal_deletes_nothing(site: Path) -> 
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-2].startswith("error: confirmation: ")
     assert boto3.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
+
+
+def test_deploy_ships_the_source_without_touching_the_stack(site: Path) -> None:
+    up()
+    cfn = boto3.client("cloudformation")
+    before = cfn.describe_stack_events(StackName=STACK)["StackEvents"]
+    (site / "site" / "manage.py").write_text("print('deployed')\n")
+    result = invoke("deploy", "--detach")
+    assert result.exit_code == 0, result.stderr
+    assert cfn.describe_stack_events(StackName=STACK)["StackEvents"] == before
+    found = outputs()
+    body = (
+        boto3.client("s3")
+        .get_object(Bucket=found[Output.SOURCE_BUCKET_NAME], Key=SOURCE_OBJECT_KEY)["Body"]
+        .read()
+    )
+    assert body == package_build(site).data
+    runs = boto3.client("codepipeline").list_pipeline_executions(
+        pipelineName=found[Output.PIPELINE_NAME]
+    )
+    assert len(runs["pipelineExecutionSummaries"]) == 2
+
+
+def test_deploy_without_a_stack_says_to_run_up(site: Path) -> None:
+    result = invoke("deploy", "--detach")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2:] == [
+        "error: stack wanderpage: is missing",
+        "hint: run `cloudsite up` first; it creates or repairs it",
+    ]
