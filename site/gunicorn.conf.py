@@ -48,5 +48,10 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": [], "level": "INFO", "propagate": False},
     },
 }
+# gunicorn 25+ opens a control socket (~/.gunicorn/gunicorn.ctl) that can resize or stop the
+# server. Nothing here uses it; off, it is one less door, and instances on one host (tests,
+# benchmarks) no longer fight over the same path.
+control_socket_disable = True
+
 # Load the app before forking: workers share its memory and a broken app fails at start.
 preload_app = True

@@ -82,20 +82,28 @@ class RequestLogMiddleware:
 
 
 def _request_id(request: HttpRequest) -> str:
+    return request_id_from(request.headers.get("X-Amzn-Trace-Id", ""))
+
+
+def request_id_from(trace: str) -> str:
     """The ALB's trace id when present (it ties our log to its access log), else a new one."""
-    trace = request.headers.get("X-Amzn-Trace-Id", "")
     if trace.startswith("Root=") and len(trace) < 200:
         return trace.split(";")[0].removeprefix("Root=")
     return uuid.uuid4().hex
 
 
 def client_address(request: HttpRequest) -> str:
+    return client_address_from(
+        request.headers.get("X-Forwarded-For", ""), str(request.META.get("REMOTE_ADDR", ""))
+    )
+
+
+def client_address_from(forwarded: str, remote: str) -> str:
     """The last X-Forwarded-For entry is the one our load balancer appended; earlier entries
     come from the client and can be forged, so they are never trusted."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
     if forwarded:
         return forwarded.split(",")[-1].strip()
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return remote
 
 
 class BodySizeLimitMiddleware:

@@ -13,8 +13,9 @@ class DestinationAdmin(admin.ModelAdmin):
     search_fields = ("name", "country", "summary")
     prepopulated_fields = {"slug": ("name",)}  # noqa: RUF012
 
-    # The public pages are cached whole; an edit shows at once on this instance
-    # (other instances' caches expire within DJANGO_PAGE_CACHE_SECONDS).
+    # The public pages are cached whole, in each worker process's memory. An edit shows at
+    # once from the process that saved it; the other workers, and other instances, keep
+    # their copy for at most DJANGO_PAGE_CACHE_SECONDS.
     def save_model(
         self, request: HttpRequest, obj: Destination, form: object, change: bool
     ) -> None:

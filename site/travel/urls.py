@@ -8,4 +8,5 @@ urlpatterns = [
     path("destinations/", views.destination_list, name="destinations"),
     path("destinations/<slug:slug>/", views.destination_detail, name="destination"),
     path("about/", views.about, name="about"),
+    path("favicon.ico", views.favicon),
 ]

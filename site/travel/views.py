@@ -2,9 +2,10 @@
 through the admin, and a cached page costs a fraction of a rendered one (docs/benchmarks.md)."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import cache_page
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
 from .models import Destination
@@ -35,3 +36,11 @@ def destination_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @_cached
 def about(request: HttpRequest) -> HttpResponse:
     return render(request, "travel/about.html")
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): send them to
+    the SVG icon rather than through the 404 page on every visit."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

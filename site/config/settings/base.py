@@ -40,6 +40,10 @@ MIDDLEWARE = [
     "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages (the load balancer does not). Below whitenoise, so static files, already
+    # compressed at build time (and images, which gain nothing), never reach it. Django pads
+    # each gzip body with random bytes against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,0 +1,96 @@
+"""The site served for real: gunicorn with site/gunicorn.conf.py and the production profile,
+on a free loopback port, with its stdout (the JSON log) captured to a file.
+
+Used by the real-server suite (test_server.py) and the browser suite (tests/browser/).
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.site.production import SITE, production_env
+from tests.support.servers import ROOT, free_port, running
+
+# The host names the served site accepts; the browser reaches it as 127.0.0.1.
+HOSTS = "www.example.com,127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Served:
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str]  # the server's environment, for manage.py commands on its database
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+
+def site_env(workdir: Path, *, static_root: Path, **overrides: str) -> dict[str, str]:
+    """The production environment: a database of the suite's own (the PostgreSQL run's
+    DATABASE_URL, or SQLite in workdir) and static files collected with the production profile.
+    """
+    database = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'db.sqlite3'}"
+    env = production_env(
+        DATABASE_URL=database,
+        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_ALLOWED_HOSTS=HOSTS,
+        # tests.site.slow_wsgi is importable, for the one test that serves it.
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(SITE)]),
+        **overrides,
+    )
+    # The server's own defaults apply unless a test sets them.
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "PORT"):
+        if name not in overrides:
+            env.pop(name, None)
+    return env
+
+
+@contextmanager
+def gunicorn_site(
+    workdir: Path,
+    *,
+    static_root: Path,
+    app: str = "config.wsgi",
+    trust_browser_origin: bool = False,
+    **env: str,
+) -> Iterator[Served]:
+    """Migrate, then serve `app` with gunicorn until the block ends (SIGTERM, then SIGKILL).
+
+    trust_browser_origin: a browser that reaches the site over plain HTTP, sending
+    X-Forwarded-Proto: https as the load balancer would, posts forms with an http:// Origin
+    that Django's CSRF check compares with the https:// it believes it serves. Trusting that
+    one origin lets the admin be driven; behind a real load balancer the two agree.
+    """
+    port = free_port()
+    if trust_browser_origin:
+        env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"https://www.example.com,http://127.0.0.1:{port}"
+    environment = site_env(workdir, static_root=static_root, **env)
+    manage(environment, "migrate", "--no-input")
+    log = workdir / f"gunicorn-{port}.log"
+    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    argv += ["--bind", f"127.0.0.1:{port}", app]
+    with running(argv, port=port, env=environment, cwd=SITE, log=log) as proc:
+        yield Served(port=port, proc=proc, log=log, env=environment)
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    """Run a manage.py command with the served site's environment; fail with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=SITE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
