@@ -101,6 +101,8 @@ def _run(opts: dict[str, Any], body: Callable[[Any], int | None], *, verb: str) 
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         phase = ctx.phase if ctx else ""
+        if phase == "watch":  # Ctrl-C is how --watch and --follow end
+            sys.exit(0)
         ui.info("\ninterrupted: " + INTERRUPTED.get(phase, "nothing was left half-done"))
         sys.exit(130)
     except Exception as err:

@@ -111,6 +111,7 @@ def status(ctx: Context, *, watch: bool, interval: int) -> int:
     from cloudsite.status import status_gather, status_lines
 
     aws = ctx.connect()
+    ctx.phase = "watch" if watch else ""
     while True:
         report = status_gather(aws, ctx.stack)
         if ctx.ui.json_output:
@@ -167,6 +168,7 @@ def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> 
         else:
             ctx.ui.data(f"{record['time']} {record['stream']} {record['message']}")
 
+    ctx.phase = "watch" if follow else ""
     count = logs_mod.logs_read(
         aws.client("logs"),
         group,

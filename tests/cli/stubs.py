@@ -91,6 +91,14 @@ class Recording:
             _expected(step.get("expect")),
         )
 
+    def expect_no_calls(self, *services: str) -> None:
+        """Clients the code makes but must not call (a call fails the test)."""
+        for service in services:
+            if service not in self.clients:
+                self.clients[service] = client(service)
+                self.stubbers[service] = Stubber(self.clients[service])
+                self.stubbers[service].activate()
+
     def aws(self) -> Aws:
         return Aws(session=None, region="us-east-1", account="123456789012", clients=self.clients)
 

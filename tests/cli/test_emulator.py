@@ -321,3 +321,26 @@ def test_deploy_without_a_stack_says_to_run_up(site: Path) -> None:
         "error: stack wanderpage: is missing",
         "hint: run `cloudsite up` first; it creates or repairs it",
     ]
+
+
+def test_status_watch_refreshes_until_interrupted(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudsite import waits
+
+    up()
+    sleeps: list[float] = []
+
+    class TwoRounds(waits.Clock):
+        def sleep(self, seconds: float) -> None:
+            sleeps.append(seconds)
+            if len(sleeps) == 2:
+                raise KeyboardInterrupt  # the user's Ctrl-C ends --watch
+
+    monkeypatch.setattr(waits, "clock_from_env", lambda env=None: TwoRounds(poll=0.01))
+    result = invoke("status", "--watch", "--interval", "3", "--json")
+    assert result.exit_code == 0, result.stderr
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["status"] for r in reports] == ["CREATE_COMPLETE", "CREATE_COMPLETE"]
+    assert sleeps == [3, 3]
+    assert "interrupted" not in result.stderr
