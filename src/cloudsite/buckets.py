@@ -71,6 +71,19 @@ def _tls_only(bucket: str) -> dict[str, Any]:
     }
 
 
+def bucket_exists(s3: Any, bucket: str) -> bool:
+    """Whether the bucket exists and is ours (403: someone else's name, not ours to touch)."""
+    import botocore.exceptions
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as err:
+        if error_code(err) in GONE or error_code(err) == "403":
+            return False
+        raise
+    return True
+
+
 def bucket_empty(s3: Any, bucket: str) -> int:
     """Delete every object version and delete marker; returns how many were deleted.
     A bucket that does not exist is already empty."""

@@ -135,6 +135,18 @@ def _plan_certificate(ctx: Context, state: StackState | None) -> str:
     return PLACEHOLDER_CERTIFICATE.format(region=aws.region)
 
 
+def _resulting(cfn: Any, change_set: ChangeSet) -> dict[str, str]:
+    """logical id -> type of the resources the stack holds once the change set executes."""
+    current = [] if change_set.kind == "CREATE" else stack_resources(cfn, change_set.stack_id)
+    resources = {r["LogicalResourceId"]: r["ResourceType"] for r in current}
+    for change in change_set.changes:
+        if change.action == "Remove":
+            resources.pop(change.logical_id, None)
+        else:
+            resources[change.logical_id] = change.resource_type
+    return resources
+
+
 def plan(ctx: Context) -> dict[str, Any]:
     """The change set preview and the monthly cost of the resulting stack; changes nothing."""
     aws = ctx.aws
@@ -155,19 +167,17 @@ def plan(ctx: Context) -> dict[str, Any]:
         from cloudsite.dnscert import zone_find
 
         zone = zone_find(aws.client("route53"), ctx.cfg.domain)
+    bucket = names.template_bucket(ctx.stack, account=aws.account, region=aws.region)
+    had_bucket = buckets.bucket_exists(aws.client("s3"), bucket)
     change_set, params = _change_set(
         ctx, verb="plan", kind=kind, certificate_arn=_plan_certificate(ctx, state), zone=zone
     )
     try:
-        current = [] if kind == "CREATE" else stack_resources(cfn, change_set.stack_id)
+        resources = _resulting(cfn, change_set)
     finally:
         change_set_discard(cfn, change_set)
-    resources = {r["LogicalResourceId"]: r["ResourceType"] for r in current}
-    for change in change_set.changes:
-        if change.action == "Remove":
-            resources.pop(change.logical_id, None)
-        else:
-            resources[change.logical_id] = change.resource_type
+        if not had_bucket:  # plan changes nothing: not even the template bucket stays
+            buckets.bucket_delete(aws.client("s3"), bucket)
     parsed = template.template_parse(template.template_text())
     active = conditions.active_resources(parsed, params, region=aws.region)
     declared = parsed.get("Resources", {})

@@ -64,7 +64,7 @@ def teardown(aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str) -> 
     state = stack_describe(cfn, stack)
     bucket = names.template_bucket(stack, account=aws.account, region=aws.region)
     owned = certificates_owned(aws.client("acm"), stack)
-    if state is None and not owned and not _bucket_exists(aws.client("s3"), bucket):
+    if state is None and not owned and not buckets.bucket_exists(aws.client("s3"), bucket):
         follow.ui.info(f"stack {stack} does not exist; nothing to delete")
     else:
         _confirm(follow, stack=stack, state=state, certificates=len(owned), yes=yes)
@@ -93,18 +93,6 @@ def _confirm(
         what += f", and {certificates} certificate(s) cloudsite made"
     if not follow.ui.confirm(f"Delete {what}?", yes=yes):
         raise Cancelled("down", "nothing was deleted", hint="rerun with --yes to skip the question")
-
-
-def _bucket_exists(s3: Any, bucket: str) -> bool:
-    import botocore.exceptions
-
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except botocore.exceptions.ClientError as err:
-        if error_code(err) in buckets.GONE or error_code(err) == "403":
-            return False
-        raise
-    return True
 
 
 def _delete_stack(

@@ -162,6 +162,7 @@ def test_plan_on_a_fresh_account_previews_and_prices_then_leaves_nothing(site: P
         s for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"
     ] == []
     assert boto3.client("acm").list_certificates()["CertificateSummaryList"] == []
+    assert boto3.client("s3").list_buckets()["Buckets"] == []  # not even the template bucket
     assert_snapshot("plan_create.txt", both(result))
 
 
