@@ -52,15 +52,18 @@ class Recorder:
 
     url: str
     requests: list[str] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     seen: list[str] = []
+    auth: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
             seen.append(f"{self.command} {self.path}")
+            auth.append(self.headers.get("Authorization", ""))
             self.send_response(500)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -74,7 +77,9 @@ def recorder() -> Iterator[Recorder]:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield Recorder(url=f"http://127.0.0.1:{server.server_address[1]}", requests=seen)
+        yield Recorder(
+            url=f"http://127.0.0.1:{server.server_address[1]}", requests=seen, authorizations=auth
+        )
     finally:
         server.shutdown()
         server.server_close()

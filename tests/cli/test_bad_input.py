@@ -124,3 +124,24 @@ def test_usage_error_exits_2_in_the_same_format(project: Path, recorder: Recorde
     result = invoke("up", "--no-such-flag")
     assert result.exit_code == 2
     _assert_one_line_error(result.stderr, "usage", "No such option '--no-such-flag'")
+
+
+def test_profile_and_region_come_from_the_aws_configuration(
+    project: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    """The standard chain: the profile's region and keys sign the first request."""
+    (tmp_path / "aws-config").write_text("[profile dev]\nregion = eu-west-1\n")
+    (tmp_path / "aws-credentials").write_text(
+        "[dev]\naws_access_key_id = AKIADEVEXAMPLE\naws_secret_access_key = secret\n"
+    )
+    (project / "cloudsite.toml").write_text('name = "wanderpage"\n')
+    env = {
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_ENDPOINT_URL": recorder.url,
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = invoke("status", "--profile", "dev", env=env)
+    assert result.exit_code == 1  # the stand-in endpoint answers 500
+    assert "Credential=AKIADEVEXAMPLE/" in recorder.authorizations[0]
+    assert "/eu-west-1/sts/aws4_request" in recorder.authorizations[0]
