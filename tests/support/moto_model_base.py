@@ -85,3 +85,12 @@ def tag_list(props: Json, *, lower: bool = False) -> list[dict[str, str]]:
     if lower:
         return [{"key": t["Key"], "value": t["Value"]} for t in tags]
     return [{"Key": t["Key"], "Value": t["Value"]} for t in tags]
+
+
+def drop_none(value: Any) -> Any:
+    """What CloudFormation does with AWS::NoValue inside a list and moto does not: drop it."""
+    if isinstance(value, list):
+        return [drop_none(v) for v in value if v is not None]
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    return value

@@ -16,9 +16,14 @@ emulator: boto3's describe and list calls return it, and deleting the stack dele
 New types (this module): SecurityGroupEgress, S3 BucketPolicy, CodeBuild Project, CodeDeploy
 Application and DeploymentGroup, CodePipeline Pipeline, CloudWatch Alarm, SNS Subscription,
 Secrets Manager Secret, Auto Scaling ScalingPolicy, RDS EventSubscription and the
-CustomResource that locks the default security group. Fixes to moto's own types
-(tests/support/moto_overrides.py): S3 Bucket, SecurityGroup, FlowLog, LoadBalancer,
-TargetGroup, DBInstance.
+CustomResource that locks the default security group; the pipeline's types are in
+moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket) and
+moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
+SSM Parameter, DBInstance).
+
+Deleting the stack deletes what it made (tests/template/test_emulator.py proves it), once the
+buckets are empty and DeletionProtection is "false": as in AWS, moto then refuses to delete a
+protected database. moto reads the YAML (short tags included) as well as minified JSON.
 
 What no model can fix, so callers must know:
 - moto does not split a CommaDelimitedList parameter's Default: pass every list parameter
@@ -40,11 +45,11 @@ from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sns.models import sns_backends
 
-from tests.support import moto_overrides, moto_pipeline_models
-from tests.support.moto_model_base import Json, Model
+from tests.support import moto_overrides, moto_pipeline_models, moto_s3_overrides
+from tests.support.moto_model_base import Json, Model, drop_none
 
 # Importing them registers them: moto finds models by subclass, not by name.
-REGISTERED = (moto_overrides, moto_pipeline_models)
+REGISTERED = (moto_overrides, moto_s3_overrides, moto_pipeline_models)
 
 
 class SecurityGroupEgress(Model, CloudFormationModel):
@@ -69,9 +74,10 @@ class SecurityGroupEgress(Model, CloudFormationModel):
         return model
 
     def delete(self, account_id: str, region_name: str) -> None:
-        ec2_backends[account_id][region_name].revoke_security_group_egress(
-            group_name_or_id=self.state["group"], **self.state["rule"]
-        )
+        ec2 = ec2_backends[account_id][region_name]
+        if ec2.get_security_group_from_id(self.state["group"]) is None:
+            return  # deleted with its group (moto deletes a stack in no particular order)
+        ec2.revoke_security_group_egress(group_name_or_id=self.state["group"], **self.state["rule"])
 
 
 class BucketPolicy(Model, CloudFormationModel):
@@ -89,14 +95,17 @@ class BucketPolicy(Model, CloudFormationModel):
         props = cloudformation_json["Properties"]
         bucket = props["Bucket"]
         backend = s3_backends[account_id]["aws"]
-        backend.put_bucket_policy(bucket, json.dumps(props["PolicyDocument"]).encode())
-        moto_overrides.evaluate_policy_conditions(backend.get_bucket(bucket))
+        document = drop_none(props["PolicyDocument"])
+        backend.put_bucket_policy(bucket, json.dumps(document).encode())
+        moto_s3_overrides.evaluate_policy_conditions(backend.get_bucket(bucket))
         model = cls(f"{bucket}-policy")
         model.state["bucket"] = bucket
         return model
 
     def delete(self, account_id: str, region_name: str) -> None:
-        s3_backends[account_id]["aws"].delete_bucket_policy(self.state["bucket"])
+        backend = s3_backends[account_id]["aws"]
+        if self.state["bucket"] in backend.buckets:  # else deleted with its bucket
+            backend.delete_bucket_policy(self.state["bucket"])
 
 
 class Alarm(Model, CloudFormationModel):

@@ -2,39 +2,43 @@
 
 Each override delegates to moto's own model, then applies what moto drops, through the same
 backend the APIs read:
-- S3 Bucket: versioning, public access block, ownership, lifecycle, logging, notifications
-  (moto applies only encryption and tags); a bucket policy's conditions are evaluated for a
-  TLS client, as AWS does, instead of moto's "any condition means deny".
 - SecurityGroup: an inline SecurityGroupEgress replaces the default allow-all rule, as in AWS.
+- RouteTable: deleting the stack deletes it (moto leaves it, and then cannot delete the VPC).
 - FlowLog: an S3 destination with a prefix (moto looks for a bucket named "bucket/prefix/").
-- LoadBalancer and TargetGroup: their attributes are applied, and the GetAtt attributes
-  CloudWatch needs (LoadBalancerFullName, TargetGroupFullName, ...) exist.
+- LoadBalancer and TargetGroup: their attributes are applied, the GetAtt attributes
+  CloudWatch needs (LoadBalancerFullName, TargetGroupFullName, ...) exist, and deleting the
+  stack deletes the target group.
+- IAM Role: inline policies are stored as JSON without the holes AWS::NoValue leaves, and
+  ManagedPolicyArns are attached (moto loads AWS's managed policies only when told to load all
+  of them; the ones a role names are loaded one by one).
 - ECR Repository: a generated name is lower case (as AWS makes it, and as ECR requires), the
-  lifecycle policy is applied, and EmptyOnDelete deletes a repository that still has images.
+  scanning setting reaches the API in its own shape, the lifecycle policy is applied, and
+  EmptyOnDelete deletes a repository that still has images.
 - SSM Parameter: Tags is a key-value map in CloudFormation (moto expects a list).
 - DBInstance: ManageMasterUserPassword, VPCSecurityGroups and the default PostgreSQL port,
   and GetAtt MasterUserSecret.SecretArn.
 """
 
 import json
+from functools import cache
 from typing import Any
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs
+from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.ecr.models import Repository, ecr_backends
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup, elbv2_backends
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, Role, iam_backends
 from moto.rds.models import DBInstance, rds_backends
-from moto.s3.models import FakeBucket, s3_backends
 from moto.ssm.models import Parameter
 
-Json = dict[str, Any]
+from tests.support.moto_model_base import drop_none
+from tests.support.moto_override_base import Json, Override, become
 
-# What every request carries in the emulator's stand-in for AWS: boto3 always speaks TLS.
-TLS_REQUEST = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
 # Route 53 zone of Application Load Balancers, for alias records (AWS publishes one a region).
 ALB_HOSTED_ZONES = {
     "us-east-1": "Z35SXDOTRQ7X7K",
@@ -43,12 +47,6 @@ ALB_HOSTED_ZONES = {
     "eu-west-1": "Z32O12XQLNTSW2",
     "eu-central-1": "Z215JYRZR1TBD5",
 }
-
-
-def become(resource: Any, cls: type) -> None:
-    """Give one of moto's resource objects the extra behaviour of a subclass (same layout), so
-    the backend keeps serving the very object the stack created."""
-    resource.__class__ = cls
 
 
 def egress_rule(props: Json) -> Json:
@@ -76,136 +74,7 @@ def revoke_all_rules(ec2: Any, group_id: str, *, ingress: bool = True) -> None:
         ec2.revoke_security_group_egress(group_id, "-1", "", "", [], security_rule_ids=ids)
 
 
-def _condition_holds(condition: Json) -> bool:
-    """True when a policy Condition block holds for TLS_REQUEST (unknown keys never hold)."""
-    for operator, pairs in condition.items():
-        for key, expected in pairs.items():
-            actual = TLS_REQUEST.get(key)
-            if actual is None:
-                return False
-            if operator == "Bool" and actual.lower() != str(expected).lower():
-                return False
-            if operator == "NumericLessThan" and not float(actual) < float(expected):
-                return False
-            if operator == "StringEquals" and actual != expected:
-                return False
-    return True
-
-
-class _TlsRequestBucket(FakeBucket):
-    def get_permission(self, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return PermissionResult.NEUTRAL
-        document = json.loads(self.policy)
-        statements = [
-            {k: v for k, v in s.items() if k != "Condition"}
-            for s in document["Statement"]
-            if _condition_holds(s.get("Condition", {}))
-        ]
-        if not statements:
-            return PermissionResult.NEUTRAL
-        policy = IAMPolicy(json.dumps({**document, "Statement": statements}))
-        return policy.is_action_permitted(action, resource)
-
-
-def evaluate_policy_conditions(bucket: FakeBucket) -> None:
-    """Make moto judge this bucket's policy statements by their conditions (see module doc)."""
-    become(bucket, _TlsRequestBucket)
-
-
-def _lifecycle_rule(rule: Json) -> Json:
-    out: Json = {
-        "ID": rule.get("Id", ""),
-        "Status": rule["Status"],
-        "Filter": {"Prefix": rule.get("Prefix", "")},
-    }
-    if "ExpirationInDays" in rule:
-        out["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
-    if "NoncurrentVersionExpiration" in rule:
-        days = rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
-        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": str(days)}
-    if "AbortIncompleteMultipartUpload" in rule:
-        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
-        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": str(days)}
-    return out
-
-
-def _apply_bucket_properties(backend: Any, name: str, props: Json) -> None:
-    if "VersioningConfiguration" in props:
-        backend.put_bucket_versioning(name, props["VersioningConfiguration"]["Status"])
-    if "PublicAccessBlockConfiguration" in props:
-        block = {k: str(v).lower() for k, v in props["PublicAccessBlockConfiguration"].items()}
-        backend.put_public_access_block(name, block)
-    if "OwnershipControls" in props:
-        rule = props["OwnershipControls"]["Rules"][0]
-        backend.put_bucket_ownership_controls(name, rule["ObjectOwnership"])
-    if "LifecycleConfiguration" in props:
-        rules = [_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]
-        backend.put_bucket_lifecycle(name, rules)
-    if "LoggingConfiguration" in props:
-        logging = props["LoggingConfiguration"]
-        backend.put_bucket_logging(
-            name,
-            {
-                "TargetBucket": logging["DestinationBucketName"],
-                "TargetPrefix": logging.get("LogFilePrefix", ""),
-            },
-        )
-    notifications = props.get("NotificationConfiguration", {})
-    if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-        backend.put_bucket_notification_configuration(name, {"EventBridgeConfiguration": {}})
-
-
-class _Override:
-    """Delegates registration and lifecycle to moto's model for the same type (BASE)."""
-
-    BASE: Any = None
-
-    @classmethod
-    def cloudformation_type(cls) -> str:
-        return str(cls.BASE.cloudformation_type())
-
-    @classmethod
-    def cloudformation_name_type(cls) -> str:
-        return str(cls.BASE.cloudformation_name_type())
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return True
-
-    def is_created(self) -> bool:
-        return True
-
-    @classmethod
-    def update_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> Any:
-        return cls.BASE.update_from_cloudformation_json(*args, **kwargs)
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> None:
-        cls.BASE.delete_from_cloudformation_json(*args, **kwargs)
-
-
-class Bucket(_Override, CloudFormationModel):
-    BASE = FakeBucket
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: Json,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> FakeBucket:
-        bucket = FakeBucket.create_from_cloudformation_json(
-            resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
-        backend = s3_backends[account_id]["aws"]
-        _apply_bucket_properties(backend, bucket.name, cloudformation_json.get("Properties", {}))
-        return bucket
-
-
-class SecurityGroupWithEgress(_Override, CloudFormationModel):
+class SecurityGroupWithEgress(Override, CloudFormationModel):
     BASE = SecurityGroup
 
     @classmethod
@@ -229,7 +98,33 @@ class SecurityGroupWithEgress(_Override, CloudFormationModel):
         return group
 
 
-class FlowLog(_Override, CloudFormationModel):
+class DeletableRouteTable(Override, CloudFormationModel):
+    BASE = RouteTable
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Json,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> RouteTable:
+        return RouteTable.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        ec2 = ec2_backends[account_id][region_name]
+        for association in list(ec2.get_route_table(resource_name).all_associations_ids):
+            ec2.disassociate_route_table(association)
+        ec2.delete_route_table(resource_name)
+
+
+class FlowLog(Override, CloudFormationModel):
     BASE = FlowLogs
 
     @classmethod
@@ -275,7 +170,7 @@ class _LoadBalancer(FakeLoadBalancer):
         return super().get_cfn_attribute(attribute_name)
 
 
-class LoadBalancer(_Override, CloudFormationModel):
+class LoadBalancer(Override, CloudFormationModel):
     BASE = FakeLoadBalancer
 
     @classmethod
@@ -312,7 +207,7 @@ class _TargetGroup(FakeTargetGroup):
         raise UnformattedGetAttTemplateException()
 
 
-class TargetGroup(_Override, CloudFormationModel):
+class TargetGroup(Override, CloudFormationModel):
     BASE = FakeTargetGroup
 
     @classmethod
@@ -335,13 +230,19 @@ class TargetGroup(_Override, CloudFormationModel):
         become(group, _TargetGroup)
         return group
 
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        elbv2_backends[account_id][region_name].delete_target_group(resource_name)
+
 
 class _EmptyOnDeleteRepository(Repository):
     def delete(self, account_id: str, region_name: str) -> None:
         ecr_backends[account_id][region_name].delete_repository(self.name, force=True)
 
 
-class ImageRepository(_Override, CloudFormationModel):
+class ImageRepository(Override, CloudFormationModel):
     BASE = Repository
 
     @classmethod
@@ -355,8 +256,11 @@ class ImageRepository(_Override, CloudFormationModel):
     ) -> Repository:
         p = cloudformation_json["Properties"]
         name = p.get("RepositoryName", resource_name.lower())
+        if "ImageScanningConfiguration" in p:
+            scan = p["ImageScanningConfiguration"]
+            p = {**p, "ImageScanningConfiguration": {"scanOnPush": scan.get("ScanOnPush", False)}}
         repository = Repository.create_from_cloudformation_json(
-            name, cloudformation_json, account_id, region_name, **kwargs
+            name, {**cloudformation_json, "Properties": p}, account_id, region_name, **kwargs
         )
         if "LifecyclePolicy" in p:
             ecr_backends[account_id][region_name].put_lifecycle_policy(
@@ -367,7 +271,7 @@ class ImageRepository(_Override, CloudFormationModel):
         return repository
 
 
-class SsmParameter(_Override, CloudFormationModel):
+class SsmParameter(Override, CloudFormationModel):
     BASE = Parameter
 
     @classmethod
@@ -391,6 +295,58 @@ class SsmParameter(_Override, CloudFormationModel):
         )
 
 
+@cache
+def _aws_managed_policies() -> dict[str, Any]:
+    return dict(json.loads(aws_managed_policies_data))
+
+
+def attach_managed_policy(iam: Any, *, arn: str, role_name: str) -> None:
+    if arn not in iam.managed_policies:
+        name = arn.rsplit("/", 1)[1]
+        data = _aws_managed_policies()[name]
+        policy = AWSManagedPolicy.from_data(name, iam.account_id, "us-east-1", data)
+        iam.managed_policies[policy.arn] = policy
+    iam.attach_role_policy(arn, role_name)
+
+
+class RoleWithManagedPolicies(Override, CloudFormationModel):
+    BASE = Role
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Json,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Role:
+        role = Role.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        iam = iam_backends[account_id]["aws"]
+        for policy in cloudformation_json["Properties"].get("Policies", []):
+            # moto stores a template's inline policy as a dict and answers its repr(); AWS
+            # stores (and answers) JSON.
+            document = drop_none(policy["PolicyDocument"])
+            role.put_policy(policy["PolicyName"], json.dumps(document))
+        for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
+            attach_managed_policy(iam, arn=arn, role_name=role.name)
+        return role
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        # As CloudFormation does (moto refuses to delete a role with policies attached).
+        iam = iam_backends[account_id]["aws"]
+        for arn in list(iam.get_role(resource_name).managed_policies):
+            iam.detach_role_policy(arn, resource_name)
+        Role.delete_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name
+        )
+
+
 class _DBInstance(DBInstance):
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         if attribute_name == "MasterUserSecret.SecretArn":
@@ -405,7 +361,7 @@ def _name(value: Any) -> Any:
     return getattr(value, "name", value)
 
 
-class Database(_Override, CloudFormationModel):
+class Database(Override, CloudFormationModel):
     BASE = DBInstance
 
     @classmethod

@@ -88,13 +88,15 @@ class DeploymentGroup(Model, CloudFormationModel):
     ) -> "DeploymentGroup":
         props = cloudformation_json["Properties"]
         name, api = props.get("DeploymentGroupName", resource_name), camel(props)
+        # The API answers each group as {"name": ...}; moto echoes what it was given.
+        groups: Any = [{"name": n} for n in props.get("AutoScalingGroups", [])]
         codedeploy_backends[account_id][region_name].create_deployment_group(
             application_name=props["ApplicationName"],
             deployment_group_name=name,
             deployment_config_name=props.get("DeploymentConfigName"),
             ec2_tag_filters=api.get("ec2TagFilters"),
             on_premises_instance_tag_filters=api.get("onPremisesInstanceTagFilters"),
-            auto_scaling_groups=props.get("AutoScalingGroups"),
+            auto_scaling_groups=groups,
             service_role_arn=props["ServiceRoleArn"],
             trigger_configurations=api.get("triggerConfigurations"),
             alarm_configuration=api.get("alarmConfiguration"),

@@ -1,6 +1,11 @@
 """CodePipeline, CodeBuild and CodeDeploy: three stages, one instance at a time, rollback."""
 
+import re
+
+import pytest
+
 from cloudsite.outputs import SOURCE_OBJECT_KEY
+from tests.support.servers import ROOT
 from tests.template.cfn import Rendered
 
 
@@ -61,3 +66,15 @@ def test_deploy_rolls_back_on_failure_and_on_alarm(stack: Rendered) -> None:
     assert watched == {"TargetErrorsAlarm", "LatencyAlarm"}
     for alarm in watched:
         assert stack.resources[alarm]["Type"] == "AWS::CloudWatch::Alarm"
+
+
+def test_buildspec_uses_only_the_variables_the_build_project_provides(stack: Rendered) -> None:
+    buildspec = ROOT / "site" / "buildspec.yml"
+    if not buildspec.exists():
+        pytest.skip("site/buildspec.yml is not in this tree yet (the container work writes it)")
+    text = buildspec.read_text()
+    environment = stack.props("BuildProject")["Environment"]["EnvironmentVariables"]
+    provided = {v["Name"] for v in environment}
+    defined_there = set(re.findall(r"\b(CLOUDSITE_[A-Z_]+)\s*[=:]", text))
+    used = set(re.findall(r"\$\{?(CLOUDSITE_[A-Z_]+)", text))
+    assert used - defined_there <= provided
