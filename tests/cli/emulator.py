@@ -3,7 +3,6 @@
 TLS-only bucket policies on the buckets the CLI creates itself."""
 
 import importlib
-import importlib.util
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +15,13 @@ def _buckets_see_tls() -> None:
     buckets already do in the shared moto models."""
     from moto.s3.models import S3Backend
 
-    moto_overrides = importlib.import_module("tests.support.moto_overrides")
+    from tests.support.moto_s3_overrides import evaluate_policy_conditions
+
     create = S3Backend.create_bucket
 
     def create_bucket(self: Any, *args: Any, **kwargs: Any) -> Any:
         bucket = create(self, *args, **kwargs)
-        moto_overrides.evaluate_policy_conditions(bucket)
+        evaluate_policy_conditions(bucket)
         return bucket
 
     S3Backend.create_bucket = create_bucket  # type: ignore[method-assign]
@@ -30,9 +30,8 @@ def _buckets_see_tls() -> None:
 @contextmanager
 def emulator() -> Iterator[str]:
     """Start the taught moto server on a free loopback port; yields its endpoint."""
-    if importlib.util.find_spec("tests.support.moto_models"):
-        importlib.import_module("tests.support.moto_models")
-        _buckets_see_tls()
+    importlib.import_module("tests.support.moto_models")
+    _buckets_see_tls()
     importlib.import_module("tests.cli.moto_changesets")
     importlib.import_module("tests.cli.moto_teardown")
     from tests.support.moto import moto_server
