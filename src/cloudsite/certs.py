@@ -81,6 +81,7 @@ def _tags(acm: Any, arn: str) -> list[dict[str, str]]:
 def certificate_obtain(aws: Aws, cfg: Config, *, stack: str, ui: Ui, clock: Clock) -> Certificate:
     """The certificate for the listener (see the module docstring for the order)."""
     if cfg.certificate_arn:
+        certificate_check(aws.client("acm"), cfg.certificate_arn)
         ui.info(f"certificate: {cfg.certificate_arn} (from the configuration)")
         return Certificate(arn=cfg.certificate_arn, kind="given")
     if cfg.domain:
@@ -90,6 +91,29 @@ def certificate_obtain(aws: Aws, cfg: Config, *, stack: str, ui: Ui, clock: Cloc
     return certificate_self_signed(
         aws.client("acm"), stack=stack, region=aws.region, ui=ui, clock=clock
     )
+
+
+def certificate_check(acm: Any, arn: str) -> None:
+    """A given certificate must exist and be issued, or the listener would fail mid-deploy."""
+    import botocore.exceptions
+
+    try:
+        status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+    except botocore.exceptions.ClientError as err:
+        if error_code(err) != "ResourceNotFoundException":
+            raise
+        raise CertificateError(
+            "certificate_arn",
+            f"{arn} does not exist in this account and region",
+            hint="check the ARN in the ACM console, or remove certificate_arn to let cloudsite "
+            "obtain one",
+        ) from None
+    if status != "ISSUED":
+        raise CertificateError(
+            "certificate_arn",
+            f"{arn} is {status}, not ISSUED",
+            hint="finish its validation in ACM, or remove certificate_arn",
+        )
 
 
 def certificate_self_signed(

@@ -57,12 +57,35 @@ def test_self_signed_is_imported_once_reused_and_deleted(cfg: config.Config) -> 
 
 
 def test_a_given_certificate_arn_is_used_as_it_is(cfg: config.Config) -> None:
-    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    from datetime import UTC, datetime
+
+    from cloudsite.selfsigned import self_signed_create
+
+    pair = self_signed_create("theirs", region="us-east-1", now=datetime.now(UTC))
+    arn = boto3.client("acm").import_certificate(
+        Certificate=pair.certificate_pem, PrivateKey=pair.private_key_pem
+    )["CertificateArn"]
     got = certificate_obtain(
         session(), replace(cfg, certificate_arn=arn), stack=STACK, ui=ui(), clock=FakeClock()
     )
     assert (got.arn, got.kind) == (arn, "given")
-    assert boto3.client("acm").list_certificates()["CertificateSummaryList"] == []
+    assert [
+        c["CertificateArn"]
+        for c in boto3.client("acm").list_certificates()["CertificateSummaryList"]
+    ] == [arn]
+    assert certificates_owned(boto3.client("acm"), STACK) == []  # not ours: down leaves it
+
+
+def test_a_given_certificate_that_does_not_exist_is_an_error_before_the_stack(
+    cfg: config.Config,
+) -> None:
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    with pytest.raises(CertificateError) as caught:
+        certificate_obtain(
+            session(), replace(cfg, certificate_arn=arn), stack=STACK, ui=ui(), clock=FakeClock()
+        )
+    assert caught.value.what == "certificate_arn"
+    assert caught.value.why == f"{arn} does not exist in this account and region"
 
 
 def test_a_domain_gets_a_dns_validated_certificate_and_down_removes_its_records(

@@ -44,6 +44,12 @@ def cfn(
     return step
 
 
+ISSUED = {
+    "service": "acm",
+    "operation": "describe_certificate",
+    "expect": {"CertificateArn": CERT},
+    "response": {"Certificate": {"CertificateArn": CERT, "Status": "ISSUED"}},
+}
 NO_STACK = cfn(
     "describe_stacks",
     {"StackName": STACK},
@@ -119,7 +125,7 @@ def run(ctx: Context, steps: list[dict[str, Any]], *, answer: Any) -> infra.Appl
         return bool(answer)
 
     ctx.ui.confirm = confirm  # type: ignore[method-assign]
-    with recording(*steps) as rec:
+    with recording(ISSUED, *steps) as rec:  # the given certificate is checked first
         ctx.aws = rec.aws()
         return infra.stack_apply(ctx, yes=False, no_wait=False)
 
