@@ -139,7 +139,11 @@ def _context(opts: dict[str, Any], ui: Any) -> Any:
     return Context(cfg=cfg, ui=ui, clock=clock_from_env(), env=dict(os.environ))
 
 
-@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]}, epilog=HELP_EPILOG)
+@click.group(
+    cls=Cli,
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100},
+    epilog=HELP_EPILOG,
+)
 @click.version_option(__version__, prog_name="cloudsite")
 def cli() -> None:
     """Deploy a Django site to AWS with one command, and remove every trace of it with one more."""
@@ -231,7 +235,7 @@ def logs(kind: str, since: str, follow: bool, pattern: str, **opts: Any) -> None
 @config_options
 @click.option("--parameters", is_flag=True, help="Print the parameters the configuration gives it.")
 def template(parameters: bool, **opts: Any) -> None:
-    """Print the CloudFormation template, or with --parameters the values cloudsite passes it."""
+    """Print the CloudFormation template, or the parameters cloudsite gives it."""
     from cloudsite import commands
 
     _run(opts, lambda ctx: commands.template(ctx, parameters=parameters), verb="template")
