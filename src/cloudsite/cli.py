@@ -32,6 +32,7 @@ INTERRUPTED = {
     "ship": "the source may not be shipped; rerun `cloudsite deploy`",
     "pipeline": "the pipeline goes on; follow it with `cloudsite status --watch`",
     "smoke": "the site is deployed; `cloudsite status` shows it",
+    "verify": "the site is deployed; `cloudsite verify` checks it again",
     "down": "rerun `cloudsite down` to finish; it carries on from where this stopped",
 }
 

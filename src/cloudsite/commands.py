@@ -10,7 +10,8 @@ from cloudsite.errors import TeardownIncomplete
 
 def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
     """1. validate (done: the config loaded); preflight; 2. identity and region;
-    3-4. certificate and stack; 5. ship; 6. follow the pipeline; 7. smoke check, print the URL."""
+    3-4. certificate and stack; 5. ship; 6. follow the pipeline; 7. smoke check and verify,
+    print the URL."""
     from cloudsite import deploy, infra
 
     ctx.open()

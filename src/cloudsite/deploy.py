@@ -3,18 +3,24 @@
 1. ship: package the tree, upload it, start the pipeline on that object version (in GitHub
    mode: follow the execution a push started, or start one);
 2. follow the pipeline stage by stage (skipped with --detach);
-3. smoke-check the site over HTTPS.
+3. smoke-check the site over HTTPS (bounded wait until it answers);
+4. verify it: TLS, redirect, headers, health, and through the API its targets and firewalls
+   (the checks of `cloudsite verify`; a failed check fails `up`).
 """
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cloudsite import certs, pipeline, ship, smoke
 from cloudsite.context import Context
-from cloudsite.errors import StackError
+from cloudsite.errors import StackError, VerifyFailed
 from cloudsite.outputs import Output
 from cloudsite.stack import StackState, stack_describe
+
+if TYPE_CHECKING:
+    from cloudsite.verify import Report
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
 def delivery_follow(
     ctx: Context, state: StackState, shipped: Shipped, *, certificate_arn: str
 ) -> str:
-    """Steps 2 and 3: follow the pipeline, then check the site. Returns the site URL."""
+    """Steps 2 to 4: follow the pipeline, then check the site. Returns the site URL."""
     aws = ctx.aws
     assert aws is not None
     ctx.phase = "pipeline"
@@ -120,7 +126,49 @@ def delivery_follow(
         url, cadata=_trust(ctx, certificate_arn), ui=ctx.ui, clock=ctx.clock, timeout=300
     )
     ctx.ui.done(f"{url} answers over HTTPS")
+    site_verify(ctx, state, url=url)
     return url
+
+
+def site_verify(
+    ctx: Context,
+    state: StackState,
+    *,
+    url: str,
+    http_port: int = 80,
+    resolve_overrides: dict[str, str] | None = None,
+    ca_file: Path | None = None,
+) -> "Report":
+    """Step 4: every check of `cloudsite verify`, the checklist on stderr, VerifyFailed on a
+    failed check. (http_port, resolve_overrides and ca_file exist for edges that are not on
+    the standard ports or in public DNS, as in the tests.)"""
+    from cloudsite.verify import AwsClients, StackFacts, VerifyError, render_text, verify_site
+
+    assert ctx.aws is not None
+    ctx.phase = "verify"
+    facts = StackFacts.from_outputs(state.name, outputs=state.outputs, parameters=state.parameters)
+    clients = AwsClients(ec2=ctx.aws.client("ec2"), elbv2=ctx.aws.client("elbv2"))
+    try:
+        report = verify_site(
+            url,
+            stack_facts=facts,
+            http_port=http_port,
+            resolve_overrides=resolve_overrides,
+            ca_file=ca_file,
+            aws_clients=clients,
+        )
+    except VerifyError as err:
+        raise VerifyFailed(err.what, err.why, hint=err.hint) from None
+    ctx.ui.info(render_text(report, colour=False))
+    if not report.ok:
+        failed = sorted(report.failed_ids())
+        raise VerifyFailed(
+            url,
+            f"the site is live, but {len(failed)} verify check(s) failed: {', '.join(failed)}",
+            hint="each failed line above says what to fix; docs/operations.md explains every "
+            "check; rerun `cloudsite verify` after fixing",
+        )
+    return report
 
 
 def _trust(ctx: Context, certificate_arn: str) -> str | None:

@@ -89,6 +89,10 @@ class SmokeCheckFailed(OperationError):
     pass
 
 
+class VerifyFailed(OperationError):
+    """The site is live, but `cloudsite verify` failed one of its checks."""
+
+
 class TeardownIncomplete(OperationError):
     pass
 

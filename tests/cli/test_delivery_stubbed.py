@@ -12,6 +12,7 @@ import pytest
 
 from cloudsite import config, deploy
 from cloudsite.context import Context
+from cloudsite.errors import VerifyFailed
 from cloudsite.selfsigned import self_signed_create
 from cloudsite.stack import StackState
 from cloudsite.ui import Ui
@@ -108,7 +109,7 @@ def test_github_mode_starts_the_pipeline_on_the_branch_when_nothing_runs(tmp_pat
     assert "on octocat/wanderpage@main" in ctx.ui.err.getvalue()  # type: ignore[attr-defined]
 
 
-def test_up_follows_the_pipeline_then_checks_the_site_over_tls(
+def test_up_follows_the_pipeline_then_verifies_the_site_and_fails_a_bare_edge(
     tmp_path: Path,
     resolve_to_loopback: None,  # noqa: F811
 ) -> None:
@@ -148,15 +149,25 @@ def test_up_follows_the_pipeline_then_checks_the_site_over_tls(
         },
     ]
     with https_site(pair, tmp_path) as url, recording(*pipeline, *acm) as rec:
-        rec.expect_no_calls("codebuild", "codedeploy", "logs")
+        # Without the stack's outputs the API checks have nothing to describe.
+        rec.expect_no_calls("codebuild", "codedeploy", "logs", "ec2", "elbv2")
         ctx.aws = rec.aws()
         shipped = deploy.Shipped(
             pipeline=PIPELINE, execution_id="3137f7cb-8d94-4a6e-9c3e-6f2f1c7a2b01"
         )
-        assert deploy.delivery_follow(ctx, state(url), shipped, certificate_arn=CERT) == url
+        with pytest.raises(VerifyFailed) as failed:
+            deploy.delivery_follow(ctx, state(url), shipped, certificate_arn=CERT)
     err = ctx.ui.err.getvalue()  # type: ignore[attr-defined]
     assert "ok: pipeline wanderpage-pipeline succeeded" in err
     assert f"ok: {url} answers over HTTPS" in err
+    # The bare test server answers over TLS but is no hardened edge: no HTTP listener to
+    # redirect, no security headers, and none of the stack outputs the API checks read.
+    # `up` runs every verify check, prints the checklist and fails on what is wrong.
+    assert "the site is live, but" in failed.value.why
+    for check in ("redirect", "headers", "targets", "lb-firewall"):
+        assert check in failed.value.why
+    assert "TLS 1.0" in err and "refused" in err
+    assert "security headers" in err
 
 
 @pytest.fixture(autouse=True)
