@@ -1,17 +1,245 @@
 """The command line: verbs only. Each parses its options, calls a service module and prints.
 
-Heavy imports (boto3, rich) happen inside the commands, so `cloudsite --help` stays fast.
+Heavy imports (boto3, rich, the service modules) happen inside the commands, so
+`cloudsite --help` stays fast.
 """
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from cloudsite import __version__
 
+HELP_EPILOG = """\b
+Configuration is read in layers, each overriding the one before:
+  defaults < cloudsite.toml < CLOUDSITE_* environment variables < flags
+(--set KEY=VALUE, --name, --region, --profile). Unknown keys are errors.
+AWS credentials, profile and region come the standard way; AWS_ENDPOINT_URL
+points every call at another endpoint (moto, LocalStack).
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+\b
+Exit codes: 0 ok, 1 the operation failed, 2 bad input or usage, 130 interrupted.
+Data goes to stdout, progress and messages to stderr; --json for machines.
+"""
+
+INTERRUPTED = {
+    "stack": "the stack operation goes on in CloudFormation; rerun `cloudsite up` to wait "
+    "for it and carry on",
+    "ship": "the source may not be shipped; rerun `cloudsite deploy`",
+    "pipeline": "the pipeline goes on; follow it with `cloudsite status --watch`",
+    "smoke": "the site is deployed; `cloudsite status` shows it",
+    "verify": "the site is deployed; `cloudsite verify` checks it again",
+    "down": "rerun `cloudsite down` to finish; it carries on from where this stopped",
+}
+
+
+class Cli(click.Group):
+    """Usage errors in our own format (`error: usage: ...` + a hint), exit code 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.exceptions.UsageError as err:
+            command = err.ctx.command_path if err.ctx else "cloudsite"
+            click.echo(f"error: usage: {err.format_message()}", err=True)
+            click.echo(f"hint: see `{command} --help`", err=True)
+            sys.exit(2)
+        except click.exceptions.Abort:
+            sys.exit(130)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that reads the configuration takes."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            help="Configuration file (default: ./cloudsite.toml, or CLOUDSITE_CONFIG).",
+        ),
+        click.option(
+            "--set",
+            "settings",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Set a configuration key; repeatable. Overrides file and environment.",
+        ),
+        click.option("--name", help="Site name (the stack name); same as --set name=..."),
+        click.option("--region", help="AWS region; same as --set region=..."),
+        click.option("--profile", help="AWS profile; same as --set profile=..."),
+        click.option("--json", "json_output", is_flag=True, help="Print machine-readable JSON."),
+        click.option("--debug", is_flag=True, help="Show tracebacks."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _run(opts: dict[str, Any], body: Callable[[Any], int | None], *, verb: str) -> NoReturn:
+    """Load and check the configuration, run `body(ctx)`, and turn every failure into
+    `error: what: why` + `hint:` and an exit code."""
+    from cloudsite.errors import CloudsiteError
+    from cloudsite.ui import Ui
+
+    ui = Ui(json_output=opts["json_output"])
+    ctx = None
+    try:
+        ctx = _context(opts, ui)
+        from cloudsite.aws import calling
+
+        with calling(verb):
+            code = body(ctx)
+    except CloudsiteError as err:
+        _traceback(opts)
+        ui.error(err)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        phase = ctx.phase if ctx else ""
+        if phase == "watch":  # Ctrl-C is how --watch and --follow end
+            sys.exit(0)
+        ui.info("\ninterrupted: " + INTERRUPTED.get(phase, "nothing was left half-done"))
+        sys.exit(130)
+    except Exception as err:
+        if opts["debug"]:
+            raise
+        ui.error(
+            CloudsiteError(
+                "internal error",
+                f"{type(err).__name__}: {err}",
+                hint="rerun with --debug for the traceback, and report it",
+            )
+        )
+        sys.exit(1)
+    sys.exit(code or 0)
+
+
+def _traceback(opts: dict[str, Any]) -> None:
+    if opts["debug"]:
+        import traceback
+
+        traceback.print_exc()
+
+
+def _context(opts: dict[str, Any], ui: Any) -> Any:
+    from cloudsite import config
+    from cloudsite.context import Context
+    from cloudsite.waits import clock_from_env
+
+    overrides = config.parse_set(tuple(opts["settings"]))
+    for key in ("name", "region", "profile"):
+        if opts.get(key):
+            overrides[key] = opts[key]
+    cfg = config.load(path=opts["config_path"], env=os.environ, overrides=overrides, warn=ui.warn)
+    return Context(cfg=cfg, ui=ui, clock=clock_from_env(), env=dict(os.environ))
+
+
+@click.group(
+    cls=Cli,
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100},
+    epilog=HELP_EPILOG,
+)
 @click.version_option(__version__, prog_name="cloudsite")
 def cli() -> None:
     """Deploy a Django site to AWS with one command, and remove every trace of it with one more."""
+
+
+@cli.command()
+@config_options
+@click.option("--yes", "-y", is_flag=True, help="Apply changes without asking.")
+@click.option("--detach", is_flag=True, help="Stop after shipping the source; print how to follow.")
+@click.option(
+    "--no-wait", is_flag=True, help="If the stack is busy, say so and stop instead of waiting."
+)
+def up(yes: bool, detach: bool, no_wait: bool, **opts: Any) -> None:
+    """Create or update the stack, ship the source, and wait until the site is live."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.up(ctx, yes=yes, detach=detach, no_wait=no_wait), verb="up")
+
+
+@cli.command()
+@config_options
+@click.option("--detach", is_flag=True, help="Stop after shipping the source; print how to follow.")
+def deploy(detach: bool, **opts: Any) -> None:
+    """Ship the current source without touching the infrastructure."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.deploy(ctx, detach=detach), verb="deploy")
+
+
+@cli.command()
+@config_options
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+def down(yes: bool, **opts: Any) -> None:
+    """Delete the stack and everything cloudsite made, then check that nothing is left."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.down(ctx, yes=yes), verb="down")
+
+
+@cli.command()
+@config_options
+@click.option("--watch", is_flag=True, help="Refresh until interrupted (Ctrl-C).")
+@click.option(
+    "--interval",
+    type=click.IntRange(2, 3600),
+    default=10,
+    show_default=True,
+    help="Seconds between refreshes with --watch.",
+)
+def status(watch: bool, interval: int, **opts: Any) -> None:
+    """Show the stack, the pipeline's stages, target health, alarms and the URL."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.status(ctx, watch=watch, interval=interval), verb="status")
+
+
+@cli.command()
+@config_options
+def plan(**opts: Any) -> None:
+    """Preview what `up` would add, change or replace, and the monthly cost; changes nothing."""
+    from cloudsite import commands
+
+    _run(opts, commands.plan, verb="plan")
+
+
+@cli.command()
+@config_options
+@click.argument("kind", type=click.Choice(["app", "build", "deploy", "bootstrap"]), default="app")
+@click.option(
+    "--since",
+    default="10m",
+    show_default=True,
+    help="How far back: 90s, 10m, 2h, 3d, 1w, or an ISO 8601 time.",
+)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events until interrupted.")
+@click.option("--filter", "pattern", default="", help="A CloudWatch Logs filter pattern.")
+def logs(kind: str, since: str, follow: bool, pattern: str, **opts: Any) -> None:
+    """Print the app, build, deploy or bootstrap logs from CloudWatch."""
+    from cloudsite import commands
+
+    _run(
+        opts,
+        lambda ctx: commands.logs(ctx, kind=kind, since=since, follow=follow, pattern=pattern),
+        verb="logs",
+    )
+
+
+@cli.command()
+@config_options
+@click.option("--parameters", is_flag=True, help="Print the parameters the configuration gives it.")
+def template(parameters: bool, **opts: Any) -> None:
+    """Print the CloudFormation template, or the parameters cloudsite gives it."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.template(ctx, parameters=parameters), verb="template")
 
 
 def main() -> None:

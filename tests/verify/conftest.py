@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import require
 from tests.site.conftest import NO_DATABASE
 from tests.site.production import SITE, manage, production_env
+from tests.support.moto import aws_env, moto_server
 from tests.support.servers import free_port, running
 from tests.verify.edge import Edge
 from tests.verify.pki import Pki, make_pki
@@ -78,3 +79,12 @@ def edge(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[E
         yield proxy
     finally:
         proxy.close()
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """moto's server on loopback, and the AWS environment pointing at it."""
+    with moto_server() as url, pytest.MonkeyPatch.context() as patch:
+        for key, value in aws_env(url).items():
+            patch.setenv(key, value)
+        yield url

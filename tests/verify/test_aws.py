@@ -5,14 +5,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from cloudsite.verify import StackFacts, stack_facts, verify_site
 from cloudsite.verify.aws import internet_wide, load_balancer_firewall
-from tests.support.moto import aws_env, moto_server
+from tests.support.moto import aws_env
 from tests.verify.conftest import HOST
 from tests.verify.edge import Edge, EdgeConfig
 from tests.verify.fake_stack import CONFIGURED_CIDRS, CONFIGURED_POLICY, Faults, build_stack
@@ -89,12 +88,7 @@ def test_stack_facts_come_from_outputs_and_parameters() -> None:
 
 
 # ------------------------------------------------------------ against moto's server
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url, pytest.MonkeyPatch.context() as patch:
-        for key, value in aws_env(url).items():
-            patch.setenv(key, value)
-        yield url
+# (the `endpoint` fixture is in conftest.py)
 
 
 def facts_for(name: str, *, edge: Edge, faults: Faults | None = None) -> tuple[StackFacts, str]:

@@ -36,9 +36,17 @@ class StackFacts:
         """From one entry of describe_stacks' Stacks: outputs and parameters by name."""
         outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])}
         params = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+        return cls.from_outputs(stack["StackName"], outputs=outputs, parameters=params)
+
+    @classmethod
+    def from_outputs(
+        cls, name: str, *, outputs: Mapping[str, Any], parameters: Mapping[str, Any]
+    ) -> "StackFacts":
+        """From a stack's outputs and parameters, each already keyed by name."""
+        params = parameters
         cidrs = params.get(Param.ALLOWED_CLIENT_CIDRS)
         return cls(
-            name=stack["StackName"],
+            name=name,
             site_url=outputs.get(Output.SITE_URL),
             load_balancer_dns=outputs.get(Output.LOAD_BALANCER_DNS_NAME),
             https_listener_arn=outputs.get(Output.HTTPS_LISTENER_ARN),

@@ -1,0 +1,207 @@
+"""What each verb does, in order, and what it prints. cli.py parses; the steps live in the
+service modules (infra, deploy, teardown, status, logs)."""
+
+import json
+from typing import Any
+
+from cloudsite.context import PLACEHOLDER_CERTIFICATE, Context
+from cloudsite.errors import TeardownIncomplete
+
+
+def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
+    """1. validate (done: the config loaded); preflight; 2. identity and region;
+    3-4. certificate and stack; 5. ship; 6. follow the pipeline; 7. smoke check and verify,
+    print the URL."""
+    from cloudsite import deploy, infra
+
+    ctx.open()
+    ctx.preflight()
+    ctx.connect()
+    applied = infra.stack_apply(ctx, yes=yes, no_wait=no_wait)
+    shipped = deploy.source_ship(ctx, applied.state)
+    result = deploy.summary(applied.state, shipped) | {
+        "certificate": {"arn": applied.certificate.arn, "kind": applied.certificate.kind},
+        "changes": applied.changes,
+    }
+    if detach:
+        _detached(ctx, result)
+        return 0
+    deploy.delivery_follow(ctx, applied.state, shipped, certificate_arn=applied.certificate.arn)
+    _finish(ctx, result | {"live": True})
+    return 0
+
+
+def _detached(ctx: Context, result: dict[str, Any]) -> None:
+    ctx.ui.info(
+        f"detached: pipeline {result['pipeline']} runs execution {result['execution']}; "
+        "follow it with `cloudsite status --watch` and `cloudsite logs build --follow`"
+    )
+    _finish(ctx, result | {"live": False})
+
+
+def _finish(ctx: Context, result: dict[str, Any]) -> None:
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(result)
+    else:
+        ctx.ui.data(str(result["url"]))
+
+
+def deploy(ctx: Context, *, detach: bool) -> int:
+    """Ship the source to the existing stack, then follow it (unless detached)."""
+    from cloudsite import deploy as delivery
+    from cloudsite.certs import certificates_owned
+
+    ctx.connect()
+    state = delivery.stack_ready(ctx)
+    shipped = delivery.source_ship(ctx, state)
+    result = delivery.summary(state, shipped)
+    if detach:
+        _detached(ctx, result)
+        return 0
+    from cloudsite.outputs import Param
+
+    certificate = state.parameters.get(Param.CERTIFICATE_ARN, "")
+    assert ctx.aws is not None
+    if not any(c.arn == certificate for c in certificates_owned(ctx.aws.client("acm"), ctx.stack)):
+        certificate = ""
+    delivery.delivery_follow(ctx, state, shipped, certificate_arn=certificate)
+    _finish(ctx, result | {"live": True})
+    return 0
+
+
+def down(ctx: Context, *, yes: bool) -> int:
+    """The verified teardown; exits 1 when anything still carries the stack's tag."""
+    from cloudsite import cost, teardown
+
+    aws = ctx.connect()
+    ctx.phase = "down"
+    report = teardown.teardown(
+        aws, stack=ctx.stack, follow=ctx.follow(), yes=yes, token=ctx.token("down")
+    )
+    left = [item.as_dict() for item in report.left]
+    monthly = cost.total(report.left)
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(
+            {
+                "stack": report.stack,
+                "existed": report.existed,
+                "emptied": report.emptied,
+                "images_deleted": report.images,
+                "secrets_deleted": report.secrets,
+                "certificates_deleted": report.certificates,
+                "left": left,
+                "left_monthly": monthly,
+            }
+        )
+    else:
+        for item in report.left:
+            price = "?" if item.monthly is None else f"${item.monthly:.2f}/month"
+            ctx.ui.data(f"{item.resource}  {price}  {item.note}".rstrip())
+    if report.left:
+        raise TeardownIncomplete(
+            "down",
+            f"{len(left)} resource(s) still carry the tag cloudsite:stack={ctx.stack} "
+            f"(at least ${monthly:.2f}/month)",
+            hint="they are listed on stdout; delete them (or what keeps them), then rerun down",
+        )
+    ctx.ui.done(f"nothing carries the tag cloudsite:stack={ctx.stack}: nothing is left to pay for")
+    return 0
+
+
+def status(ctx: Context, *, watch: bool, interval: int) -> int:
+    from cloudsite.status import status_gather, status_lines
+
+    aws = ctx.connect()
+    ctx.phase = "watch" if watch else ""
+    while True:
+        report = status_gather(aws, ctx.stack)
+        if ctx.ui.json_output:
+            ctx.ui.emit_json(report, lines=watch)
+        else:
+            for line in status_lines(report):
+                ctx.ui.data(line)
+        if not watch:
+            return 0 if report["status"] != "NOT_FOUND" else 1
+        ctx.clock.sleep(interval)
+        if not ctx.ui.json_output:
+            ctx.ui.data("")
+
+
+def plan(ctx: Context) -> int:
+    from cloudsite import infra
+
+    ctx.open()
+    ctx.preflight()
+    ctx.connect()
+    result = infra.plan(ctx)
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(result)
+        return 0
+    ctx.ui.data(f"plan for stack {result['stack']} ({result['kind'].lower()}):")
+    for change in result["changes"] or [{"action": "none", "resource": "no changes", "type": ""}]:
+        ctx.ui.data(f"  {change['action']:<14} {change['resource']:<36} {change['type']}".rstrip())
+    estimate = result["cost"]
+    ctx.ui.data("")
+    ctx.ui.data(
+        f"monthly cost estimate (USD, {estimate['prices']['region']} prices of "
+        f"{estimate['prices']['recorded']}):"
+    )
+    for item in estimate["items"]:
+        price = "usage" if item["monthly"] is None else f"{item['monthly']:>8.2f}"
+        ctx.ui.data(
+            f"  {price:>8}  {item['what']:<28} {item['resource']:<28} {item['note']}".rstrip()
+        )
+    ctx.ui.data(f"  {estimate['monthly_total']:>8.2f}  total (plus usage-based charges)")
+    return 0
+
+
+def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> int:
+    from cloudsite import logs as logs_mod
+    from cloudsite.deploy import output, stack_ready
+
+    start = logs_mod.since_parse(since, now=ctx.clock.wall())
+    aws = ctx.connect()
+    group = output(stack_ready(ctx), logs_mod.KINDS[kind])
+
+    def emit(record: dict[str, str]) -> None:
+        if ctx.ui.json_output:
+            ctx.ui.emit_json(record, lines=True)
+        else:
+            ctx.ui.data(f"{record['time']} {record['stream']} {record['message']}")
+
+    ctx.phase = "watch" if follow else ""
+    count = logs_mod.logs_read(
+        aws.client("logs"),
+        group,
+        start=start,
+        pattern=pattern,
+        follow=follow,
+        clock=ctx.clock,
+        emit=emit,
+    )
+    if not count:
+        ctx.ui.info(f"no events in {group} since {start:%Y-%m-%d %H:%M:%S} UTC")
+    return 0
+
+
+def template(ctx: Context, *, parameters: bool) -> int:
+    from cloudsite import template as tpl
+
+    if not parameters:
+        ctx.ui.data(tpl.template_text().rstrip("\n"))
+        return 0
+    ctx.preflight()
+    certificate = ctx.cfg.certificate_arn
+    if not certificate:
+        ctx.ui.info(
+            "CertificateArn: `cloudsite up` fills it in (a certificate it requests or imports)"
+        )
+        certificate = PLACEHOLDER_CERTIFICATE.format(region=ctx.cfg.region or "us-east-1")
+    params = tpl.stack_parameters(
+        ctx.cfg,
+        certificate_arn=certificate,
+        hosted_zone_id=ctx.cfg.hosted_zone_id,
+        ssh_cidrs=ctx.ssh_cidrs,
+    )
+    ctx.ui.data(json.dumps(params, indent=2))
+    return 0

@@ -1,0 +1,212 @@
+"""Monthly cost estimates, item by item, from the price table in prices.py.
+
+`stack_estimate` prices the resources a stack will hold (for `cloudsite plan`);
+`arn_estimate` prices something `cloudsite down` found left behind.
+Usage-based charges (requests, data, log volume, build minutes) are listed with their unit
+price rather than guessed.
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from cloudsite import prices
+from cloudsite.config import Config
+
+DEFAULT_ROOT_GB: Final = 30
+DEFAULT_DB_GB: Final = 20
+USAGE_NOTES: Final = {
+    "AWS::S3::Bucket": "storage $0.023/GB-month, requests extra",
+    "AWS::Logs::LogGroup": "ingestion $0.50/GB, storage $0.03/GB-month",
+    "AWS::ECR::Repository": "image storage $0.10/GB-month",
+    "AWS::CodeBuild::Project": "about $0.005-0.01 per build minute",
+    "AWS::CodePipeline::Pipeline": "V2: $0.002 per action minute, 100 minutes a month free",
+    "AWS::SNS::Topic": "email notifications: first 1,000 a month free",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    what: str
+    resource: str
+    monthly: float | None  # None: no fixed price (see note)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def total(items: list[Item]) -> float:
+    return round(sum(i.monthly for i in items if i.monthly is not None), 2)
+
+
+def _template_number(
+    template: dict[str, Any], rtype: str, path: tuple[str, ...], default: int
+) -> int:
+    """A literal number from the first resource of `rtype` in the template (else default)."""
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") != rtype:
+            continue
+        value: Any = resource.get("Properties", {})
+        for step in path:
+            if isinstance(value, list) and step.isdigit() and int(step) < len(value):
+                value = value[int(step)]
+            elif isinstance(value, dict):
+                value = value.get(step)
+            else:
+                value = None
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    return default
+
+
+def stack_estimate(
+    resources: list[tuple[str, str]], cfg: Config, *, template: dict[str, Any]
+) -> list[Item]:
+    """(logical id, type) pairs of the resulting stack -> priced items, biggest first."""
+    items: list[Item] = []
+    free = 0
+    for logical_id, rtype in sorted(resources):
+        priced = _resource_items(logical_id, rtype, cfg, template)
+        if priced:
+            items.extend(priced)
+        elif rtype in USAGE_NOTES:
+            items.append(Item(rtype.split("::", 1)[1], logical_id, None, USAGE_NOTES[rtype]))
+        else:
+            free += 1
+    items.sort(key=lambda i: -(i.monthly or 0))
+    if free:
+        items.append(Item("other resources", f"{free} resources", 0.0, "no charge of their own"))
+    return items
+
+
+def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) -> list[Item]:
+    if rtype == "AWS::AutoScaling::AutoScalingGroup":
+        return _fleet(logical_id, cfg, template)
+    if rtype == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        return [
+            Item("load balancer", logical_id, prices.monthly(prices.ALB_HOURLY), "hourly charge"),
+            Item(
+                "load balancer LCUs",
+                logical_id,
+                prices.monthly(prices.ALB_LCU_HOURLY),
+                "1 LCU average (a small site); more with traffic",
+            ),
+            Item(
+                "public IPv4 (load balancer)",
+                logical_id,
+                prices.monthly(2 * prices.PUBLIC_IPV4_HOURLY),
+                "2 addresses, one per zone",
+            ),
+        ]
+    if rtype == "AWS::EC2::NatGateway":
+        return [
+            Item(
+                "NAT gateway",
+                logical_id,
+                prices.monthly(prices.NAT_HOURLY),
+                "plus $0.045/GB processed",
+            )
+        ]
+    if rtype == "AWS::EC2::EIP":
+        return [
+            Item("public IPv4 (elastic IP)", logical_id, prices.monthly(prices.PUBLIC_IPV4_HOURLY))
+        ]
+    if rtype == "AWS::RDS::DBInstance":
+        return _database(logical_id, cfg, template)
+    fixed = {
+        "AWS::CloudWatch::Alarm": ("alarm", prices.CLOUDWATCH_ALARM_MONTH),
+        "AWS::CloudWatch::Dashboard": ("dashboard", prices.CLOUDWATCH_DASHBOARD_MONTH),
+        "AWS::SecretsManager::Secret": ("secret", prices.SECRET_MONTH),
+        "AWS::KMS::Key": ("KMS key", prices.KMS_KEY_MONTH),
+    }
+    if rtype in fixed:
+        what, amount = fixed[rtype]
+        return [Item(what, logical_id, amount)]
+    return []
+
+
+def _fleet(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[Item]:
+    n = cfg.desired_capacity
+    hourly = prices.EC2_HOURLY.get(cfg.instance_type)
+    size_note = f"{n} x {cfg.instance_type}, scales {cfg.min_size}-{cfg.max_size}"
+    items = [
+        Item(
+            "instances",
+            logical_id,
+            prices.monthly(n * hourly) if hourly is not None else None,
+            size_note if hourly is not None else f"{size_note}; not in the price table",
+        )
+    ]
+    root_gb = _template_number(
+        template,
+        "AWS::EC2::LaunchTemplate",
+        ("LaunchTemplateData", "BlockDeviceMappings", "0", "Ebs", "VolumeSize"),
+        DEFAULT_ROOT_GB,
+    )
+    items.append(
+        Item(
+            "instance volumes (gp3)",
+            logical_id,
+            round(n * root_gb * prices.EBS_GP3_GB_MONTH, 2),
+            f"{n} x {root_gb} GB",
+        )
+    )
+    if not cfg.private_subnets:
+        items.append(
+            Item(
+                "public IPv4 (instances)",
+                logical_id,
+                prices.monthly(n * prices.PUBLIC_IPV4_HOURLY),
+                f"{n} addresses",
+            )
+        )
+    return items
+
+
+def _database(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[Item]:
+    hourly = prices.RDS_HOURLY.get(cfg.database_instance_class)
+    gb = _template_number(template, "AWS::RDS::DBInstance", ("AllocatedStorage",), DEFAULT_DB_GB)
+    return [
+        Item(
+            "database",
+            logical_id,
+            prices.monthly(hourly) if hourly is not None else None,
+            cfg.database_instance_class + ("" if hourly else "; not in the price table"),
+        ),
+        Item(
+            "database storage",
+            logical_id,
+            round(gb * prices.RDS_STORAGE_GB_MONTH, 2),
+            f"{gb} GB, backups up to that size free",
+        ),
+    ]
+
+
+def arn_estimate(arn: str) -> Item:
+    """What a leftover resource costs a month, as far as its ARN tells."""
+    parts = arn.split(":", 5)
+    service = parts[2] if len(parts) > 2 else ""
+    resource = parts[5] if len(parts) > 5 else arn
+    kind = resource.split("/", 1)[0].split(":", 1)[0]
+    table: dict[tuple[str, str], tuple[float | None, str]] = {
+        ("elasticloadbalancing", "loadbalancer"): (
+            prices.monthly(prices.ALB_HOURLY + 2 * prices.PUBLIC_IPV4_HOURLY),
+            "plus LCUs",
+        ),
+        ("ec2", "natgateway"): (prices.monthly(prices.NAT_HOURLY), "plus data processed"),
+        ("ec2", "elastic-ip"): (prices.monthly(prices.PUBLIC_IPV4_HOURLY), ""),
+        ("ec2", "instance"): (None, "depends on its type"),
+        ("ec2", "volume"): (None, f"${prices.EBS_GP3_GB_MONTH}/GB-month"),
+        ("rds", "db"): (None, "depends on its class"),
+        ("rds", "snapshot"): (None, f"${prices.RDS_SNAPSHOT_GB_MONTH}/GB-month"),
+        ("secretsmanager", "secret"): (prices.SECRET_MONTH, ""),
+        ("kms", "key"): (prices.KMS_KEY_MONTH, ""),
+        ("cloudwatch", "alarm"): (prices.CLOUDWATCH_ALARM_MONTH, ""),
+        ("cloudwatch", "dashboard"): (prices.CLOUDWATCH_DASHBOARD_MONTH, ""),
+        ("s3", kind): (0.0, "storage $0.023/GB-month"),
+        ("logs", "log-group"): (0.0, "storage $0.03/GB-month"),
+        ("acm", "certificate"): (0.0, "no charge"),
+        ("ecr", "repository"): (0.0, "storage $0.10/GB-month"),
+    }
+    monthly, note = table.get((service, kind), (None, "unknown"))
+    return Item(f"{service} {kind}".strip(), arn, monthly, note)

@@ -1,0 +1,78 @@
+"""Prices the cost estimates use, in one place, with their date and source.
+
+Source: AWS's public price pages for us-east-1 (N. Virginia), on-demand, Linux, no free tier:
+  https://aws.amazon.com/ec2/pricing/on-demand/     https://aws.amazon.com/rds/postgresql/pricing/
+  https://aws.amazon.com/ebs/pricing/               https://aws.amazon.com/elasticloadbalancing/pricing/
+  https://aws.amazon.com/vpc/pricing/ (NAT, public IPv4)   https://aws.amazon.com/cloudwatch/pricing/
+  https://aws.amazon.com/secrets-manager/pricing/   https://aws.amazon.com/kms/pricing/
+Recorded: 2025-06-01. Other regions cost roughly 0-30% more. These figures were not re-checked
+when this file was written (the build machine has no internet): re-check them before relying on
+an estimate, and update RECORDED when you do.
+"""
+
+from typing import Final
+
+RECORDED: Final = "2025-06-01"
+REGION: Final = "us-east-1"
+HOURS_PER_MONTH: Final = 730  # AWS's own convention for monthly estimates
+
+# EC2 on-demand, Linux, USD per hour.
+EC2_HOURLY: Final = {
+    "t3.nano": 0.0052,
+    "t3.micro": 0.0104,
+    "t3.small": 0.0208,
+    "t3.medium": 0.0416,
+    "t3.large": 0.0832,
+    "t3.xlarge": 0.1664,
+    "t3a.micro": 0.0094,
+    "t3a.small": 0.0188,
+    "t3a.medium": 0.0376,
+    "t3a.large": 0.0752,
+    "t4g.micro": 0.0084,
+    "t4g.small": 0.0168,
+    "t4g.medium": 0.0336,
+    "t4g.large": 0.0672,
+    "t2.micro": 0.0116,
+    "t2.small": 0.023,
+    "t2.medium": 0.0464,
+    "m5.large": 0.096,
+    "m6i.large": 0.096,
+    "m7i.large": 0.1008,
+    "m7g.large": 0.0816,
+    "c5.large": 0.085,
+    "c6i.large": 0.085,
+    "c7i.large": 0.08925,
+    "c7g.large": 0.0725,
+    "r6i.large": 0.126,
+    "r7i.large": 0.1323,
+}
+
+# RDS for PostgreSQL, single-AZ, USD per hour.
+RDS_HOURLY: Final = {
+    "db.t4g.micro": 0.016,
+    "db.t4g.small": 0.032,
+    "db.t4g.medium": 0.065,
+    "db.t4g.large": 0.129,
+    "db.t3.micro": 0.018,
+    "db.t3.small": 0.036,
+    "db.t3.medium": 0.072,
+    "db.m7g.large": 0.168,
+    "db.m6g.large": 0.159,
+}
+
+EBS_GP3_GB_MONTH: Final = 0.08
+RDS_STORAGE_GB_MONTH: Final = 0.115
+RDS_SNAPSHOT_GB_MONTH: Final = 0.095
+ALB_HOURLY: Final = 0.0225
+ALB_LCU_HOURLY: Final = 0.008
+NAT_HOURLY: Final = 0.045
+PUBLIC_IPV4_HOURLY: Final = 0.005
+CLOUDWATCH_ALARM_MONTH: Final = 0.10
+CLOUDWATCH_DASHBOARD_MONTH: Final = 3.00
+SECRET_MONTH: Final = 0.40
+KMS_KEY_MONTH: Final = 1.00
+ROUTE53_ZONE_MONTH: Final = 0.50
+
+
+def monthly(hourly: float) -> float:
+    return round(hourly * HOURS_PER_MONTH, 2)

@@ -1,0 +1,143 @@
+"""Ship the source: a deterministic zip of the working tree, uploaded to the source bucket,
+then the pipeline started on exactly that object version (see docs/interfaces.md, section 2).
+
+The same tree always gives the same bytes: entries sorted, timestamps fixed at 1980-01-01,
+modes reduced to 0644/0755, the system fixed to Unix. Files that `.gitignore` (any folder) or
+the root `.dockerignore` exclude are left out, and so is `.git`.
+"""
+
+import hashlib
+import io
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from cloudsite import ignore
+from cloudsite.outputs import SOURCE_OBJECT_KEY
+
+FIXED_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
+ALWAYS_SKIPPED: Final = frozenset({".git"})
+
+
+@dataclass(frozen=True)
+class Package:
+    data: bytes
+    files: tuple[str, ...]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def package_files(root: Path) -> list[tuple[str, Path]]:
+    """(path in the zip, file on disk) for every file to ship, sorted by zip path."""
+    docker_file = root / ".dockerignore"
+    docker = ignore.dockerignore_rules(docker_file.read_text()) if docker_file.is_file() else []
+    can_reinclude = any(rule.negate for rule in docker)
+    found: list[tuple[str, Path]] = []
+    _walk(root, "", git=[], docker=docker, reinclude=can_reinclude, found=found)
+    return sorted(found)
+
+
+def _walk(
+    folder: Path,
+    prefix: str,
+    *,
+    git: list[tuple[str, list[ignore.Rule]]],
+    docker: list[ignore.Rule],
+    reinclude: bool,
+    found: list[tuple[str, Path]],
+) -> None:
+    gitignore = folder / ".gitignore"
+    if gitignore.is_file():
+        git = [*git, (prefix, ignore.gitignore_rules(gitignore.read_text(errors="replace")))]
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name in ALWAYS_SKIPPED:
+            continue
+        rel = prefix + entry.name
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if entry.is_symlink() and is_dir:
+            continue  # a linked folder could loop or leave the tree
+        if _git_ignored(git, rel, is_dir=is_dir):
+            continue  # git cannot re-include anything below an ignored folder
+        docker_ignored = ignore.decide(docker, rel, is_dir=is_dir)
+        if is_dir:
+            if docker_ignored and not reinclude:
+                continue
+            _walk(
+                Path(entry.path),
+                rel + "/",
+                git=git,
+                docker=docker,
+                reinclude=reinclude,
+                found=found,
+            )
+        elif not docker_ignored and entry.is_file():
+            found.append((rel, Path(entry.path)))
+
+
+def _git_ignored(git: list[tuple[str, list[ignore.Rule]]], rel: str, *, is_dir: bool) -> bool:
+    ignored = False
+    for base, rules in git:  # outer folders first, so deeper files override them
+        ignored = ignore.decide(rules, rel[len(base) :], is_dir=is_dir, current=ignored)
+    return ignored
+
+
+def package_build(root: Path) -> Package:
+    """The zip of `root`, byte for byte the same for the same tree."""
+    buffer = io.BytesIO()
+    files = package_files(root)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, path in files:
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.create_system = 3  # Unix, so the modes below are honoured by unzip
+            executable = path.stat().st_mode & stat.S_IXUSR
+            info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    return Package(data=buffer.getvalue(), files=tuple(name for name, _ in files))
+
+
+def package_upload(s3: Any, package: Package, *, bucket: str) -> str:
+    """Upload to the source bucket; returns the object version id (the bucket is versioned)."""
+    result = s3.put_object(
+        Bucket=bucket,
+        Key=SOURCE_OBJECT_KEY,
+        Body=package.data,
+        ContentType="application/zip",
+        Metadata={"sha256": package.sha256},
+    )
+    return str(result.get("VersionId") or "")
+
+
+def source_action(cp: Any, pipeline: str) -> str:
+    """The name of the pipeline's source action (the first action of the first stage)."""
+    stages = cp.get_pipeline(name=pipeline)["pipeline"]["stages"]
+    return str(stages[0]["actions"][0]["name"])
+
+
+def pipeline_start(cp: Any, pipeline: str, *, version_id: str, token: str) -> str:
+    """Start the pipeline on exactly the uploaded object version; returns the execution id.
+    Without a version (GitHub mode) it starts on the branch's latest commit."""
+    args: dict[str, Any] = {"name": pipeline, "clientRequestToken": token}
+    if version_id:
+        args["sourceRevisions"] = [
+            {
+                "actionName": source_action(cp, pipeline),
+                "revisionType": "S3_OBJECT_VERSION_ID",
+                "revisionValue": version_id,
+            }
+        ]
+    return str(cp.start_pipeline_execution(**args)["pipelineExecutionId"])
+
+
+def pipeline_running(cp: Any, pipeline: str) -> str:
+    """The id of an execution already in progress (GitHub mode: a push started it), or ''."""
+    summaries = cp.list_pipeline_executions(pipelineName=pipeline, maxResults=5)
+    for summary in summaries.get("pipelineExecutionSummaries", []):
+        if summary.get("status") == "InProgress":
+            return str(summary["pipelineExecutionId"])
+    return ""

@@ -1,0 +1,277 @@
+"""Checks for every configuration key, run before the first AWS call.
+
+Each check raises ConfigError naming the key, the bad value and where it came from
+(`error: instance_type: 't3.smal' is not an EC2 instance type (from cloudsite.toml)`).
+"""
+
+import functools
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Final
+
+from cloudsite import names
+from cloudsite.config import Config, source_of
+from cloudsite.errors import ConfigError
+
+MY_IP: Final = "my-ip"
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS: Final = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557}
+    | {2922, 3288, 3653}
+)
+ACM_ARN: Final = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+CONNECTION_ARN: Final = re.compile(
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/"
+    r"[0-9a-f-]{36}$"
+)
+REGION: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _fail(config: Config, key: str, why: str, hint: str) -> None:
+    value = getattr(config, key)
+    shown = ", ".join(value) if isinstance(value, tuple) else value
+    raise ConfigError(key, f"{shown!r} {why} (from {source_of(config, key)})", hint=hint)
+
+
+def config(cfg: Config) -> Config:
+    """Check every key and the rules between keys; returns the config with derived values."""
+    cfg = _name(cfg)
+    for check in _CHECKS:
+        check(cfg)
+    if cfg.region:  # else the AWS chain gives it, checked when the session opens
+        check_region(cfg, cfg.region)
+    return replace(cfg, domain=cfg.domain.lower().rstrip("."))
+
+
+def _name(cfg: Config) -> Config:
+    if not cfg.name:
+        derived = re.sub(r"[^a-z0-9]+", "-", cfg.project_dir.name.lower()).strip("-")
+        derived = re.sub(r"^[^a-z]+", "", derived)[: names.NAME_MAX].rstrip("-")
+        if names.name_problem(derived) is None:
+            return replace(cfg, name=derived)
+        raise ConfigError(
+            "name",
+            f"cannot derive a site name from the folder {cfg.project_dir.name!r}",
+            hint='set one in cloudsite.toml, e.g. name = "mysite"',
+        )
+    problem = names.name_problem(cfg.name)
+    if problem:
+        _fail(cfg, "name", problem, "use a short lowercase name such as 'wanderpage'")
+    return cfg
+
+
+def _source_dir(cfg: Config) -> None:
+    if cfg.source_mode == "upload" and not cfg.source_path.is_dir():
+        _fail(cfg, "source_dir", "is not a folder", "point it at the folder to ship, e.g. '.'")
+
+
+def check_region(cfg: Config, region: str) -> None:
+    """The region, once resolved (from the config or the standard AWS chain), must exist."""
+    if not region:
+        raise ConfigError(
+            "region",
+            "no region is configured",
+            hint="set region in cloudsite.toml, CLOUDSITE_REGION, --region or AWS_REGION",
+        )
+    if not REGION.match(region) or region not in known_regions():
+        where = source_of(cfg, "region") if cfg.region else "the AWS configuration"
+        raise ConfigError(
+            "region",
+            f"{region!r} is not an AWS region (from {where})",
+            hint="use a region code such as us-east-1 or eu-west-1",
+        )
+    match = ACM_ARN.match(cfg.certificate_arn)
+    if match and match["region"] != region:
+        _fail(
+            cfg,
+            "certificate_arn",
+            f"is in {match['region']}, not the stack's region {region}",
+            "a load balancer can only use a certificate from its own region",
+        )
+
+
+def _certificate(cfg: Config) -> None:
+    if cfg.certificate_arn and not ACM_ARN.match(cfg.certificate_arn):
+        _fail(
+            cfg,
+            "certificate_arn",
+            "is not an ACM certificate ARN",
+            "copy it from the ACM console: arn:aws:acm:REGION:ACCOUNT:certificate/ID",
+        )
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why `domain` is not a usable DNS name, or None."""
+    name = domain.lower().rstrip(".")
+    labels = name.split(".")
+    if len(name) > 253 or len(labels) < 2 or not all(LABEL.match(x) for x in labels):
+        return "is not a domain name"
+    if not re.match(r"^([a-z]{2,63}|xn--[a-z0-9-]+)$", labels[-1]):
+        return "does not end in a top-level domain"
+    return None
+
+
+def _domain(cfg: Config) -> None:
+    hint = "use a name you control, such as www.example.com"
+    if cfg.domain and (problem := domain_problem(cfg.domain)):
+        _fail(cfg, "domain", problem, hint)
+    if cfg.hosted_zone_id and not re.match(r"^Z[A-Z0-9]{1,31}$", cfg.hosted_zone_id):
+        _fail(cfg, "hosted_zone_id", "is not a Route 53 hosted zone id", "e.g. Z0123456789ABC")
+    if cfg.hosted_zone_id and not cfg.domain:
+        _fail(cfg, "hosted_zone_id", "is set without a domain", "set domain too, or remove it")
+
+
+def _tls_policy(cfg: Config) -> None:
+    if not re.match(r"^ELBSecurityPolicy-[A-Za-z0-9-]+$", cfg.tls_policy):
+        _fail(cfg, "tls_policy", "is not an ELB security policy", "keep the default")
+
+
+def _cidrs(cfg: Config) -> None:
+    if not cfg.allowed_cidrs:
+        _fail(cfg, "allowed_cidrs", "is empty", 'use ["0.0.0.0/0"] for a public site')
+    for key in ("allowed_cidrs", "ssh_cidrs"):
+        for item in getattr(cfg, key):
+            if key == "ssh_cidrs" and item == MY_IP:
+                continue
+            _cidr(cfg, key, item)
+
+
+def _cidr(cfg: Config, key: str, item: str) -> None:
+    hint = "use a form like 203.0.113.0/24, or 0.0.0.0/0 for everyone"
+    try:
+        network = ipaddress.ip_network(item, strict=True)
+    except ValueError:
+        raise ConfigError(
+            key, f"{item!r} is not a CIDR block (from {source_of(cfg, key)})", hint=hint
+        ) from None
+    if network.version != 4:
+        raise ConfigError(key, f"{item!r} is not an IPv4 CIDR block", hint=hint)
+    if key == "ssh_cidrs" and network.prefixlen == 0:
+        raise ConfigError(
+            key,
+            f"{item!r} opens SSH to the whole internet (from {source_of(cfg, key)})",
+            hint="use 'my-ip' or your own network; without SSH, use SSM Session Manager",
+        )
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition, from botocore's own endpoint data (no request)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        r
+        for p in session.get_available_partitions()
+        for r in session.get_available_regions("cloudformation", partition_name=p)
+    )
+
+
+@functools.cache
+def known_instance_types() -> frozenset[str]:
+    """EC2's list of instance types, from botocore's service model (no request)."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType")
+    return frozenset(getattr(shape, "enum", []))
+
+
+def _instance_type(cfg: Config) -> None:
+    if cfg.instance_type not in known_instance_types():
+        _fail(cfg, "instance_type", "is not an EC2 instance type", "e.g. t3.small or m7i.large")
+
+
+def _sizes(cfg: Config) -> None:
+    for key in ("min_size", "max_size", "desired_capacity"):
+        if not 0 <= getattr(cfg, key) <= 20:
+            _fail(cfg, key, "is outside 0..20", "cloudsite runs between 1 and 20 instances")
+    if cfg.max_size < 1:
+        _fail(cfg, "max_size", "must be at least 1", "set max_size = 1 or more")
+    if not cfg.min_size <= cfg.desired_capacity <= cfg.max_size:
+        _fail(
+            cfg,
+            "desired_capacity",
+            f"is not between min_size ({cfg.min_size}) and max_size ({cfg.max_size})",
+            "keep min_size <= desired_capacity <= max_size",
+        )
+    if not 1024 <= cfg.app_port <= 65535:
+        _fail(cfg, "app_port", "is not a port in 1024..65535", "keep the default, 8000")
+
+
+def _network(cfg: Config) -> None:
+    if cfg.vpc_id and not re.match(r"^vpc-[0-9a-f]{8,17}$", cfg.vpc_id):
+        _fail(cfg, "vpc_id", "is not a VPC id", "e.g. vpc-0123456789abcdef0")
+    for key in ("public_subnet_ids", "private_subnet_ids"):
+        for item in getattr(cfg, key):
+            if not re.match(r"^subnet-[0-9a-f]{8,17}$", item):
+                raise ConfigError(key, f"{item!r} is not a subnet id", hint="e.g. subnet-0a1b2c3d")
+        if getattr(cfg, key) and not cfg.vpc_id:
+            _fail(cfg, key, "is set without vpc_id", "set vpc_id, or remove the subnets")
+    if cfg.vpc_id and len(cfg.public_subnet_ids) < 2:
+        _fail(cfg, "public_subnet_ids", "needs two subnets", "list subnets in two zones")
+    if cfg.vpc_id and cfg.private_subnets and len(cfg.private_subnet_ids) < 2:
+        _fail(cfg, "private_subnet_ids", "needs two subnets", "list subnets in two zones")
+
+
+def _database(cfg: Config) -> None:
+    if not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", cfg.database_instance_class):
+        _fail(cfg, "database_instance_class", "is not an RDS class", "e.g. db.t4g.micro")
+
+
+def _operations(cfg: Config) -> None:
+    if cfg.alarm_email and (len(cfg.alarm_email) > 254 or not EMAIL.match(cfg.alarm_email)):
+        _fail(cfg, "alarm_email", "is not an email address", "e.g. ops@example.com")
+    if cfg.log_retention_days not in LOG_RETENTION_DAYS:
+        _fail(
+            cfg,
+            "log_retention_days",
+            "is not a CloudWatch retention period",
+            "use one of " + ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS)[:12]) + ", ...",
+        )
+    limits = {
+        "stack_timeout_minutes": 360,
+        "pipeline_timeout_minutes": 480,
+        "certificate_timeout_minutes": 120,
+    }
+    for key, most in limits.items():
+        if not 1 <= getattr(cfg, key) <= most:
+            _fail(cfg, key, f"is outside 1..{most}", "use a number of minutes")
+
+
+def _source(cfg: Config) -> None:
+    if cfg.source_mode not in {"upload", "github"}:
+        _fail(cfg, "source_mode", "is not 'upload' or 'github'", "use upload (the default)")
+    if cfg.source_mode != "github":
+        return
+    if not CONNECTION_ARN.match(cfg.github_connection_arn):
+        _fail(
+            cfg,
+            "github_connection_arn",
+            "is not a CodeConnections connection ARN",
+            "create a connection in the console (Developer Tools > Connections), copy its ARN",
+        )
+    if not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", cfg.github_repository):
+        _fail(cfg, "github_repository", "is not owner/name", "e.g. octocat/mysite")
+    if not re.match(r"^(?!.*\.\.)[A-Za-z0-9._/-]{1,255}$", cfg.github_branch):
+        _fail(cfg, "github_branch", "is not a branch name", "e.g. main")
+
+
+_CHECKS: Final[list[Callable[[Config], Any]]] = [
+    _source_dir,
+    _certificate,
+    _domain,
+    _tls_policy,
+    _cidrs,
+    _instance_type,
+    _sizes,
+    _network,
+    _database,
+    _operations,
+    _source,
+]

@@ -1,0 +1,147 @@
+"""Bad input: each kind gives exit code 2 and a one-line error naming the bad value, and the
+loopback endpoint the CLI is pointed at receives no request at all."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Recorder, invoke
+from tests.support.servers import free_port
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+CASES = [
+    ('name = "My Site"', "name", "'My Site'"),
+    ('name = "a-very-long-site-name-beyond-limits"', "name", "is 35 characters long"),
+    ('region = "us-middle-9"', "region", "'us-middle-9' is not an AWS region"),
+    ('instance_type = "t3.smal"', "instance_type", "'t3.smal' is not an EC2 instance type"),
+    ('allowed_cidrs = ["10.0.0.0/33"]', "allowed_cidrs", "'10.0.0.0/33' is not a CIDR block"),
+    ('allowed_cidrs = ["10.0.0.1/8"]', "allowed_cidrs", "'10.0.0.1/8' is not a CIDR block"),
+    ('ssh_cidrs = ["0.0.0.0/0"]', "ssh_cidrs", "'0.0.0.0/0' opens SSH to the whole internet"),
+    ('ssh_cidrs = ["my-ip", "office"]', "ssh_cidrs", "'office' is not a CIDR block"),
+    ('domain = "exa mple.com"', "domain", "'exa mple.com' is not a domain name"),
+    ('domain = "localhost"', "domain", "'localhost' is not a domain name"),
+    ('alarm_email = "ops-at-example.com"', "alarm_email", "'ops-at-example.com' is not an email"),
+    (
+        'certificate_arn = "arn:aws:acm:us-east-1:123:certificate/x"',
+        "certificate_arn",
+        "is not an ACM certificate ARN",
+    ),
+    (
+        'certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/'
+        '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"',
+        "certificate_arn",
+        "is in eu-west-1, not the stack's region us-east-1",
+    ),
+    ('hosted_zone_id = "Z0123456789ABC"', "hosted_zone_id", "is set without a domain"),
+    ("min_size = 3\ndesired_capacity = 2", "desired_capacity", "2 is not between min_size (3)"),
+    ("log_retention_days = 31", "log_retention_days", "is not a CloudWatch retention period"),
+    ('source_mode = "github"', "github_connection_arn", "is not a CodeConnections connection"),
+    ('tls_policy = "TLS-1.0"', "tls_policy", "'TLS-1.0' is not an ELB security policy"),
+    ('vpc_id = "vpc-123"', "vpc_id", "'vpc-123' is not a VPC id"),
+    ('profile = "nosuchprofile"', "profile", "'nosuchprofile' is not a profile"),
+]
+
+
+def _toml(setting: str) -> str:
+    """A valid base configuration with `setting` replacing or adding keys."""
+    given = {line.split("=")[0].strip() for line in setting.splitlines()}
+    base = [
+        f"{k} = {v}"
+        for k, v in {"name": '"wanderpage"', "region": '"us-east-1"'}.items()
+        if k not in given
+    ]
+    return "\n".join([*base, setting]) + "\n"
+
+
+def _assert_one_line_error(stderr: str, key: str, text: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert lines[0].startswith(f"error: {key}: "), stderr
+    assert text in lines[0], stderr
+    assert len(lines) == 2 and lines[1].startswith("hint: "), stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "text"), CASES, ids=[c[1] + str(i) for i, c in enumerate(CASES)]
+)
+def test_bad_configuration_exits_2_naming_the_value_without_calling_aws(
+    project: Path, recorder: Recorder, setting: str, key: str, text: str
+) -> None:
+    (project / "cloudsite.toml").write_text(_toml(setting))
+    result = invoke("up", "--yes", env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS})
+    assert result.exit_code == 2, result.stderr
+    _assert_one_line_error(result.stderr, key, text)
+    assert recorder.requests == []
+
+
+def test_bad_flag_value_exits_2_without_calling_aws(project: Path, recorder: Recorder) -> None:
+    result = invoke(
+        "down",
+        "--yes",
+        "--set",
+        "min_size=abc",
+        env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS},
+    )
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "min_size", "'abc' is not an integer (in flag)")
+    assert recorder.requests == []
+
+
+def test_bad_environment_value_exits_2_without_calling_aws(
+    project: Path, recorder: Recorder
+) -> None:
+    env = {"AWS_ENDPOINT_URL": recorder.url, "CLOUDSITE_INSTANCE_TYPE": "huge", **CREDENTIALS}
+    result = invoke("status", env=env)
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "instance_type", "(from CLOUDSITE_INSTANCE_TYPE)")
+    assert recorder.requests == []
+
+
+def test_missing_region_exits_2_without_calling_aws(project: Path, recorder: Recorder) -> None:
+    (project / "cloudsite.toml").write_text('name = "wanderpage"\n')
+    result = invoke("status", env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS})
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "region", "no region is configured")
+    assert recorder.requests == []
+
+
+def test_missing_credentials_exit_2_without_calling_aws(project: Path, recorder: Recorder) -> None:
+    result = invoke("status", env={"AWS_ENDPOINT_URL": recorder.url})
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "credentials", "no AWS credentials were found")
+    assert recorder.requests == []
+
+
+def test_unreachable_endpoint_exits_1_with_one_line(project: Path) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_MAX_ATTEMPTS": "1", **CREDENTIALS}
+    result = invoke("status", env=env)
+    assert result.exit_code == 1
+    _assert_one_line_error(result.stderr, "identity", f"cannot reach the AWS endpoint {endpoint}")
+
+
+def test_usage_error_exits_2_in_the_same_format(project: Path, recorder: Recorder) -> None:
+    result = invoke("up", "--no-such-flag")
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "usage", "No such option '--no-such-flag'")
+
+
+def test_profile_and_region_come_from_the_aws_configuration(
+    project: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    """The standard chain: the profile's region and keys sign the first request."""
+    (tmp_path / "aws-config").write_text("[profile dev]\nregion = eu-west-1\n")
+    (tmp_path / "aws-credentials").write_text(
+        "[dev]\naws_access_key_id = AKIADEVEXAMPLE\naws_secret_access_key = secret\n"
+    )
+    (project / "cloudsite.toml").write_text('name = "wanderpage"\n')
+    env = {
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_ENDPOINT_URL": recorder.url,
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = invoke("status", "--profile", "dev", env=env)
+    assert result.exit_code == 1  # the stand-in endpoint answers 500
+    assert "Credential=AKIADEVEXAMPLE/" in recorder.authorizations[0]
+    assert "/eu-west-1/sts/aws4_request" in recorder.authorizations[0]

@@ -1,0 +1,114 @@
+"""The monthly estimate: item by item from the price table, usage-based charges listed."""
+
+from dataclasses import replace
+
+from cloudsite import cost, prices
+from cloudsite.config import Config
+
+RESOURCES = [
+    ("WebAutoScalingGroup", "AWS::AutoScaling::AutoScalingGroup"),
+    ("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
+    ("Alarm5xx", "AWS::CloudWatch::Alarm"),
+    ("AlarmLatency", "AWS::CloudWatch::Alarm"),
+    ("Dashboard", "AWS::CloudWatch::Dashboard"),
+    ("SecretKey", "AWS::SecretsManager::Secret"),
+    ("SourceBucket", "AWS::S3::Bucket"),
+    ("Vpc", "AWS::EC2::VPC"),
+    ("Subnet1", "AWS::EC2::Subnet"),
+]
+TEMPLATE = {
+    "Resources": {
+        "Launch": {
+            "Type": "AWS::EC2::LaunchTemplate",
+            "Properties": {
+                "LaunchTemplateData": {
+                    "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20}}]
+                }
+            },
+        }
+    }
+}
+
+
+def by_what(items: list[cost.Item]) -> dict[str, cost.Item]:
+    return {i.what: i for i in items}
+
+
+def test_the_default_stack_is_priced_item_by_item() -> None:
+    items = by_what(cost.stack_estimate(RESOURCES, Config(name="x"), template=TEMPLATE))
+    assert items["instances"].monthly == round(2 * 0.0208 * 730, 2) == 30.37
+    assert items["instances"].note == "2 x t3.small, scales 2-4"
+    assert items["instance volumes (gp3)"].monthly == round(
+        2 * 20 * 0.08, 2
+    )  # size from the template
+    assert items["public IPv4 (instances)"].monthly == 7.3
+    assert items["load balancer"].monthly == 16.43
+    assert items["public IPv4 (load balancer)"].monthly == 7.3
+    assert items["alarm"].monthly == 0.10
+    assert items["dashboard"].monthly == 3.0
+    assert items["secret"].monthly == 0.40
+    assert items["S3::Bucket"].monthly is None and "$0.023/GB" in items["S3::Bucket"].note
+    assert items["other resources"].resource == "2 resources"
+
+
+def test_private_subnets_drop_instance_addresses_and_a_nat_gateway_costs_its_hours() -> None:
+    cfg = replace(Config(name="x"), private_subnets=True)
+    items = by_what(
+        cost.stack_estimate([*RESOURCES, ("Nat", "AWS::EC2::NatGateway")], cfg, template={})
+    )
+    assert "public IPv4 (instances)" not in items
+    assert items["NAT gateway"].monthly == prices.monthly(prices.NAT_HOURLY) == 32.85
+    assert items["instance volumes (gp3)"].note == "2 x 30 GB"  # the default without a template
+
+
+def test_an_instance_type_missing_from_the_table_is_said_not_guessed() -> None:
+    cfg = replace(Config(name="x"), instance_type="m7i.48xlarge")
+    items = by_what(cost.stack_estimate(RESOURCES, cfg, template={}))
+    assert items["instances"].monthly is None
+    assert "not in the price table" in items["instances"].note
+
+
+def test_the_total_is_the_sum_of_priced_items() -> None:
+    items = cost.stack_estimate(RESOURCES, Config(name="x"), template=TEMPLATE)
+    assert cost.total(items) == round(sum(i.monthly for i in items if i.monthly), 2)
+
+
+def test_leftovers_are_priced_by_their_arn() -> None:
+    alb = cost.arn_estimate(
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1"
+    )
+    assert alb.monthly == prices.monthly(prices.ALB_HOURLY + 2 * prices.PUBLIC_IPV4_HOURLY)
+    snapshot = cost.arn_estimate("arn:aws:rds:us-east-1:123456789012:snapshot:wanderpage-final")
+    assert snapshot.monthly is None and "$0.095/GB-month" in snapshot.note
+    assert cost.arn_estimate("arn:aws:secretsmanager:us-east-1:1:secret:key-AbCdEf").monthly == 0.40
+    assert cost.arn_estimate("arn:aws:s3:::wanderpage-source").monthly == 0.0
+    assert cost.arn_estimate("arn:aws:weird:us-east-1:1:thing/x").note == "unknown"
+
+
+def test_the_price_table_states_its_date_and_source() -> None:
+    assert prices.RECORDED == "2025-06-01"
+    assert "aws.amazon.com/ec2/pricing" in (prices.__doc__ or "")
+
+
+def _active(**settings: object) -> set[str]:
+    from cloudsite.conditions import active_resources
+    from cloudsite.template import stack_parameters, template_parse, template_text
+
+    cfg = replace(Config(name="x"), **settings)  # type: ignore[arg-type]
+    params = stack_parameters(
+        cfg,
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+        hosted_zone_id=cfg.hosted_zone_id,
+        ssh_cidrs=cfg.ssh_cidrs,
+    )
+    return active_resources(template_parse(template_text()), params, region="us-east-1")
+
+
+def test_the_estimate_prices_only_resources_whose_condition_holds() -> None:
+    default = _active()
+    assert "LoadBalancer" in default and "Vpc" in default
+    assert {"NatGateway", "Database"}.isdisjoint(default)
+    assert not any(r.startswith("Ssh") for r in default)
+    grown = _active(private_subnets=True, database=True, ssh_cidrs=("10.0.0.0/8",))
+    assert {"NatGateway", "Database", "Ssh1"} <= grown
+    assert "Ssh2" not in grown  # one CIDR: one slot
