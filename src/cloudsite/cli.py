@@ -251,8 +251,7 @@ def main() -> None:
 @click.argument("url", required=False)
 @click.option(
     "--stack",
-    envvar="CLOUDSITE_NAME",
-    help="Stack to read SiteUrl and the AWS facts from [env: CLOUDSITE_NAME].",
+    help="Stack to read SiteUrl and the AWS facts from (default: the configuration's name).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
@@ -293,10 +292,24 @@ def verify(
     """Check over the network that a deployed site is secure and healthy."""
     from cloudsite.verify.command import run_verify
 
+    region = None
+    if not url and not stack:
+        # Like every other verb: the stack is the configured site (cloudsite.toml, CLOUDSITE_*).
+        from cloudsite import config
+        from cloudsite.errors import CloudsiteError
+        from cloudsite.ui import Ui
+
+        try:
+            cfg = config.load(path=None, env=os.environ, overrides={})
+        except CloudsiteError as err:
+            Ui(json_output=as_json).error(err)
+            raise SystemExit(err.exit_code) from None
+        stack, region = cfg.name, cfg.region or None
     raise SystemExit(
         run_verify(
             url,
             stack=stack,
+            region=region,
             as_json=as_json,
             timeout=timeout,
             http_port=http_port,

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
@@ -197,3 +198,22 @@ def test_cli_reads_the_site_url_from_the_stack_and_exits_1_on_a_wrong_firewall(
     assert report["url"] == edge.url and report["stack"] == "cli-open-lb"
     assert [c["id"] for c in report["checks"] if c["status"] == "fail"] == ["lb-firewall"]
     assert len(report["checks"]) == 16
+
+
+@pytest.mark.emulator
+@pytest.mark.network
+def test_cli_without_url_or_stack_verifies_the_configured_site(
+    endpoint: str, edge: Edge, pki: Pki, tmp_path: Path
+) -> None:
+    edge.apply(EdgeConfig(cert=pki.good))
+    _, balancer = facts_for("configured-site", edge=edge)
+    (tmp_path / "cloudsite.toml").write_text('name = "configured-site"\n')
+    env = {k: v for k, v in os.environ.items() if k != "CLOUDSITE_NAME"} | aws_env(endpoint)
+    argv = [
+        sys.executable, "-m", "cloudsite", "verify", "--json",
+        "--http-port", str(edge.http_port), "--ca-bundle", str(pki.ca),
+        "--resolve", f"{HOST}:127.0.0.1", "--resolve", f"{balancer}:127.0.0.1",
+    ]  # fmt: skip
+    result = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["stack"] == "configured-site"

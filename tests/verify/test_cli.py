@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +85,6 @@ def test_a_failed_check_exits_1_and_says_what_to_do(edge: Edge, pki: Pki) -> Non
     ("args", "error"),
     [
         (("http://a.example/",), "error: http://a.example/: verify checks a site over HTTPS"),
-        ((), "error: verify: no URL and no stack"),
         (("https://nothing-here.invalid/",), "error: nothing-here.invalid: does not resolve"),
         (("a.example", "--resolve", "a.example"), "error: --resolve a.example: not HOST:ADDRESS"),
     ],
@@ -149,3 +149,19 @@ def test_a_server_that_never_answers_costs_one_timeout_not_one_per_check() -> No
         c.id for c in report.checks if c.id != "dns"
     }
     assert "within 1 s" in report.by_id("tls-1.2").value
+
+
+def test_without_a_url_the_configured_stack_is_used_and_a_missing_region_is_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cloudsite.toml").write_text('name = "nosuchsite"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDSITE_"))}
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    result = subprocess.run(
+        [sys.executable, "-m", "cloudsite", "verify"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    first, second = result.stderr.splitlines()[:2]
+    assert first == "error: stack nosuchsite: You must specify a region."
+    assert second.startswith("hint: give a URL, or set the region")

@@ -34,6 +34,7 @@ def run_verify(
     url: str | None,
     *,
     stack: str | None,
+    region: str | None = None,
     as_json: bool,
     timeout: float,
     http_port: int,
@@ -50,7 +51,7 @@ def run_verify(
                 "no URL and no stack",
                 hint="give the URL (cloudsite verify https://www.example.com/) or --stack NAME",
             )
-        facts = _facts(stack, timeout=timeout) if stack else None
+        facts = _facts(stack, timeout=timeout, region=region) if stack else None
         report = verify_site(
             url,
             stack_facts=facts,
@@ -70,9 +71,19 @@ def run_verify(
     return 0 if report.ok else EXIT_FAILED
 
 
-def _facts(stack: str, *, timeout: float) -> "StackFacts":
+def _facts(stack: str, *, timeout: float, region: str | None) -> "StackFacts":
     import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2})
-    return stack_facts(stack, cloudformation=boto3.client("cloudformation", config=config))
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        client = boto3.client("cloudformation", config=config, region_name=region)
+    except BotoCoreError as exc:  # no region, an unknown profile: nothing was called yet
+        raise VerifyError(
+            f"stack {stack}",
+            str(exc),
+            hint="give a URL, or set the region (region in cloudsite.toml, or AWS_REGION)",
+        ) from None
+    return stack_facts(stack, cloudformation=client)
