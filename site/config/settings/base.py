@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "travel",
+    "ops",  # deployment commands: migrate_once (site/ops)
 ]
 
 # Order matters: the probes answer before host validation and before the HTTPS redirect.

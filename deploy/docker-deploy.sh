@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Deploys the site to one Docker host, without the AWS pipeline (docs/deploy.md, "Standalone").
+#
+#   deploy/docker-deploy.sh [--repo URL] [--ref REF] [--name NAME] [--port PORT] [--bind ADDR]
+#
+#   --repo URL   the git repository to deploy (default: the one this script is in)
+#   --ref REF    branch, tag or commit (default: HEAD of that repository)
+#   --name NAME  the container and image name (default: cloudsite-web)
+#   --port PORT  the host port (default: 8000)
+#   --bind ADDR  the host address (default: 127.0.0.1, for a TLS proxy in front; 0.0.0.0 for all)
+#
+#   1. check out URL at REF;  2. build the image with site/bin/build (the buildspec's script);
+#   3. start it as a candidate on a spare loopback port and wait for /healthz and /readyz;
+#   4. swap it in: stop the old container, start the new one on PORT with a restart policy;
+#   5. print the URL on stdout.
+# A failed build or an unhealthy candidate leaves the old container serving, untouched. The
+# swap itself leaves a gap of a few seconds; the AWS pipeline's rollout has none.
+#
+# Reads (passed to the container with `docker run -e NAME`, so from this environment only):
+#   DJANGO_SECRET_KEY      required: the site's secret key (keep the same one across deploys)
+#   DJANGO_ALLOWED_HOSTS   required: the host names the site answers, comma-separated
+#   DJANGO_*, DATABASE_URL, WEB_CONCURRENCY, GUNICORN_THREADS   optional site settings
+#   CLOUDSITE_HEALTH_TIMEOUT  seconds to wait for a healthy container (default 60)
+#   BASE_IMAGE, PIP_INDEX_URL, CLOUDSITE_BUILD_NETWORK   passed on to site/bin/build
+#   DOCKER_HOST            the engine, as the docker CLI reads it
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=site/hooks/common.sh
+source "$here/site/hooks/common.sh"
+
+repo="" ref=HEAD name=cloudsite-web port=8000 bind=127.0.0.1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repo) repo=${2:-}; shift 2 ;;
+    --ref) ref=${2:-}; shift 2 ;;
+    --name) name=${2:-}; shift 2 ;;
+    --port) port=${2:-}; shift 2 ;;
+    --bind) bind=${2:-}; shift 2 ;;
+    -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | cut -c3-; exit 0 ;;
+    *) fail "docker-deploy: '$1' is not an option" "see deploy/docker-deploy.sh --help" ;;
+  esac
+done
+repo=${repo:-$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || true)}
+timeout=${CLOUDSITE_HEALTH_TIMEOUT:-60}
+[ -n "$repo" ] || fail "docker-deploy: no repository" "pass --repo URL"
+[[ "$name" =~ ^[a-z0-9][a-z0-9_.-]*$ ]] || fail "docker-deploy: --name '$name' is not a container name" \
+  "use lower-case letters, digits, '.', '_' and '-'"
+[[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]] \
+  || fail "docker-deploy: --port '$port' is not a port" "use 1 to 65535"
+[ -n "${DJANGO_SECRET_KEY:-}" ] || fail "DJANGO_SECRET_KEY is not set" \
+  "export DJANGO_SECRET_KEY=\$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), once, and keep it"
+[ -n "${DJANGO_ALLOWED_HOSTS:-}" ] || fail "DJANGO_ALLOWED_HOSTS is not set" \
+  "export DJANGO_ALLOWED_HOSTS=www.example.com (the names the site answers)"
+docker info >/dev/null 2>&1 || fail "docker: the engine does not answer" "is Docker running? (DOCKER_HOST)"
+
+# ---------------------------------------------------------------- 1. check out
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+msg "checking out $ref of $repo"
+git clone --quiet "$repo" "$work/src" 2>"$work/git.log" \
+  || fail "git clone $repo failed: $(tail -n 1 "$work/git.log")" "is the URL right and reachable?"
+git -C "$work/src" -c advice.detachedHead=false checkout --quiet "$ref" 2>"$work/git.log" \
+  || fail "git checkout $ref failed: $(tail -n 1 "$work/git.log")" "is '$ref' a branch, tag or commit there?"
+commit=$(git -C "$work/src" rev-parse HEAD)
+
+# ---------------------------------------------------------------- 2. build
+image="$name:${commit:0:12}"
+[ -x "$work/src/site/bin/build" ] || fail "$ref has no site/bin/build" "is this a cloudsite repository?"
+"$work/src/site/bin/build" --image "$image" --revision "$commit" >/dev/null \
+  || fail "the build of $ref (${commit:0:12}) failed; the running site was not touched" \
+    "the build log is above"
+
+# ---------------------------------------------------------------- 3. a candidate, checked first
+run_flags=(--read-only --tmpfs "/tmp:rw,noexec,nosuid,nodev,size=64m" --cap-drop ALL
+  --security-opt no-new-privileges --stop-timeout 30)
+while IFS='=' read -r var _; do
+  case "$var" in DJANGO_* | DATABASE_URL | WEB_CONCURRENCY | GUNICORN_THREADS) run_flags+=(-e "$var") ;; esac
+done < <(env)
+
+probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
+healthy() {  # healthy NAME PORT: /healthz and /readyz answer 200 before the timeout or an exit
+  local deadline=$((SECONDS + timeout))
+  until probe "$2" /healthz && probe "$2" /readyz; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    [ "$(docker container inspect --format '{{.State.Status}}' "$1" 2>/dev/null)" = running ] || return 1
+    sleep 1
+  done
+}
+
+discard() {  # discard NAME: show its last log lines, then remove it
+  docker logs --tail 20 "$1" >&2 2>&1 || true
+  docker rm --force "$1" >/dev/null 2>&1 || true
+}
+
+candidate="$name-candidate"
+docker rm --force "$candidate" >/dev/null 2>&1 || true
+msg "starting $image as a candidate"
+docker run --detach --name "$candidate" "${run_flags[@]}" --publish 127.0.0.1::8000 "$image" >/dev/null
+spare=$(docker port "$candidate" 8000/tcp | head -n 1 | sed 's/.*://')
+if ! healthy "$candidate" "$spare"; then
+  discard "$candidate"
+  fail "the new version ($ref, ${commit:0:12}) exited or did not answer /healthz and /readyz within $timeout s" \
+    "its last log lines are above; the running site was not touched"
+fi
+docker rm --force "$candidate" >/dev/null
+
+# ---------------------------------------------------------------- 4. swap
+old=""
+if docker container inspect "$name" >/dev/null 2>&1; then
+  old="$name-previous"
+  docker rm --force "$old" >/dev/null 2>&1 || true
+  docker rename "$name" "$old"
+  msg "stopping the old version"
+  docker stop "$old" >/dev/null
+fi
+msg "starting $image on $bind:$port"
+if ! docker run --detach --name "$name" --restart unless-stopped "${run_flags[@]}" \
+  --publish "$bind:$port:8000" "$image" >/dev/null || ! healthy "$name" "$port"; then
+  discard "$name"
+  if [ -n "$old" ]; then
+    docker rename "$old" "$name" && docker start "$name" >/dev/null
+    fail "the new version did not start on port $port; the old one is back" "its log lines are above"
+  fi
+  fail "the new version did not start on port $port" "its log lines are above"
+fi
+[ -z "$old" ] || docker rm "$old" >/dev/null
+
+# Older images of this site go; the one running and the one before it stay (newest first).
+docker image ls --format '{{.Tag}}' "$name" | grep -v -x -F "${commit:0:12}" | tail -n +2 \
+  | sed "s|^|$name:|" | xargs -r docker image rm >/dev/null 2>&1 || true
+
+msg "deployed $ref (${commit:0:12})"
+echo "http://${bind/0.0.0.0/localhost}:$port/"

@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+# The one helper file the CodeDeploy hooks source (site/bin/build sources it too, for msg and
+# fail). Sourcing defines functions and nothing else; it is never run on its own.
+#
+#   msg TEXT...             progress, on stderr (CodeDeploy keeps it in the deployment log)
+#   fail WHAT [HINT]        "error: WHAT" and "hint: HINT" on stderr, then exit 1
+#   load_instance_env       source the instance's env file (docs/interfaces.md, 4) + defaults
+#   bundle_image_uri        the image of the revision being deployed (the bundle's image-uri)
+#   registry_login URI      `docker login` to URI's registry with an ECR token
+#   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH, exported;
+#                           their names land in SETTINGS
+#   read_secrets            Secrets Manager -> SECRETS, "NAME=VALUE" records that go to the
+#                           container through a pipe only (never argv, env of docker, a file or a log)
+#   container_flags         RUN_FLAGS: the hardening, logging, network and settings flags
+#   container_stop NAME     graceful stop and removal; nothing to do when NAME does not exist
+#
+# Reads (from the environment, or the env file it loads):
+#   CLOUDSITE_ENV_FILE          the env file (default /etc/cloudsite/env; tests point elsewhere)
+#   AWS_REGION, CLOUDSITE_APP_PORT, CLOUDSITE_APP_LOG_GROUP, CLOUDSITE_PARAMETER_PATH,
+#   CLOUDSITE_SECRET_KEY_ARN, CLOUDSITE_DATABASE_SECRET_ARN   what user data writes
+#   CLOUDSITE_CONTAINER         optional: the container name (default cloudsite-web)
+#   CLOUDSITE_LOG_DRIVER        optional: docker log driver (default awslogs; json-file locally)
+#   CLOUDSITE_BIND_ADDRESS      optional: host address the port is published on (default: all)
+#   CLOUDSITE_DOCKER_NETWORK    optional: docker network (default: the engine's bridge)
+#   CLOUDSITE_VALIDATE_TIMEOUT  optional: seconds ValidateService waits (default 120)
+#   CLOUDSITE_STOP_TIMEOUT      optional: seconds a stop waits for in-flight requests (default 30)
+
+msg() { printf '==> %s\n' "$*" >&2; }
+fail() {
+  printf 'error: %s\n' "$1" >&2
+  [ -n "${2:-}" ] && printf 'hint: %s\n' "$2" >&2
+  exit 1
+}
+
+load_instance_env() {
+  local file=${CLOUDSITE_ENV_FILE:-/etc/cloudsite/env}
+  [ -r "$file" ] || fail "$file: missing or unreadable" \
+    "user data writes it before the CodeDeploy agent starts; see /var/log/cloud-init-output.log"
+  # shellcheck source=/dev/null
+  source "$file"
+  CLOUDSITE_CONTAINER=${CLOUDSITE_CONTAINER:-cloudsite-web}
+  CLOUDSITE_LOG_DRIVER=${CLOUDSITE_LOG_DRIVER:-awslogs}
+  CLOUDSITE_BIND_ADDRESS=${CLOUDSITE_BIND_ADDRESS:-}
+  CLOUDSITE_DOCKER_NETWORK=${CLOUDSITE_DOCKER_NETWORK:-}
+  CLOUDSITE_VALIDATE_TIMEOUT=${CLOUDSITE_VALIDATE_TIMEOUT:-120}
+  CLOUDSITE_STOP_TIMEOUT=${CLOUDSITE_STOP_TIMEOUT:-30}
+  local name
+  for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
+    [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
+  done
+  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+}
+
+bundle_image_uri() {
+  local file uri
+  file="$(dirname "${BASH_SOURCE[0]}")/../image-uri"
+  [ -r "$file" ] || fail "image-uri: not in the deploy bundle" "the build writes it; see site/bin/build --bundle"
+  uri=$(head -n 1 "$file")
+  [[ "$uri" =~ ^[a-z0-9.:-]+/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$ ]] \
+    || fail "image-uri: '$uri' is not an image by digest" "expected REGISTRY/REPOSITORY@sha256:DIGEST"
+  echo "$uri"
+}
+
+registry_login() {
+  local registry=${1%%/*}
+  msg "registry: logging in to $registry"
+  aws ecr get-login-password --region "$AWS_REGION" \
+    | docker login --username AWS --password-stdin "$registry" >/dev/null \
+    || fail "registry: login to $registry failed" "does the instance role allow ecr:GetAuthorizationToken?"
+}
+
+# Parses the JSON on stdin into NUL-separated records. Python 3 is on every Amazon Linux host
+# (3.9 on AL2023: keep this free of newer syntax).
+_records() {
+  python3 -c '
+import json, os, re, sys, urllib.parse
+doc = json.load(sys.stdin)
+out = []
+if sys.argv[1] == "settings":
+    for parameter in doc.get("Parameters", []):
+        path = parameter["Name"]
+        name = path.rsplit("/", 1)[-1]
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            sys.exit("error: SSM parameter %s: %r is not a variable name" % (path, name))
+        if name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_PASSWORD"):
+            sys.exit("error: SSM parameter %s: secrets belong in Secrets Manager" % path)
+        out += [name, parameter["Value"]]
+else:  # the RDS-managed secret holds username and password; the rest comes from the settings
+    def quote(value):
+        return urllib.parse.quote(str(value), safe="")
+    env = os.environ
+    out.append("DATABASE_URL=postgres://%s:%s@%s:%s/%s?sslmode=%s" % (
+        quote(doc["username"]), quote(doc["password"]), env["DATABASE_HOST"],
+        env.get("DATABASE_PORT", "5432"), quote(env.get("DATABASE_NAME", "postgres")),
+        env.get("DATABASE_SSLMODE", "require")))
+sys.stdout.write("".join(field + "\0" for field in out))
+' "$1"
+}
+
+read_settings() {
+  SETTINGS=()
+  [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ] || return 0
+  local json records=() i
+  json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
+    --with-decryption --output json) \
+    || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
+  mapfile -d '' records < <(_records settings <<<"$json")
+  wait $! || fail "SSM: the parameters under $CLOUDSITE_PARAMETER_PATH are not usable (see above)"
+  for ((i = 0; i < ${#records[@]}; i += 2)); do
+    export "${records[i]}=${records[i + 1]}"
+    SETTINGS+=("${records[i]}")
+  done
+  msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_PARAMETER_PATH (${SETTINGS[*]})"
+}
+
+_secret_string() {
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --query SecretString --output text \
+    || fail "Secrets Manager: cannot read $1" "does the instance role allow secretsmanager:GetSecretValue on it?"
+}
+
+read_secrets() {
+  SECRETS=()
+  local key database records=()
+  key=$(_secret_string "$CLOUDSITE_SECRET_KEY_ARN")
+  [ -n "$key" ] || fail "Secrets Manager: $CLOUDSITE_SECRET_KEY_ARN holds an empty secret key"
+  SECRETS+=("DJANGO_SECRET_KEY=$key")
+  if [ -n "${CLOUDSITE_DATABASE_SECRET_ARN:-}" ]; then
+    [ -n "${DATABASE_HOST:-}" ] || fail "settings: DATABASE_HOST is not set" \
+      "with a database, $CLOUDSITE_PARAMETER_PATH holds DATABASE_HOST, DATABASE_PORT and DATABASE_NAME"
+    database=$(_secret_string "$CLOUDSITE_DATABASE_SECRET_ARN")
+    mapfile -d '' records < <(_records database <<<"$database")
+    wait $! || fail "Secrets Manager: $CLOUDSITE_DATABASE_SECRET_ARN has no username and password"
+    SECRETS+=("${records[@]}")
+  fi
+  msg "secrets: ${#SECRETS[@]} read from Secrets Manager (values never printed)"
+}
+
+container_flags() {
+  RUN_FLAGS=(--read-only --tmpfs "/tmp:rw,noexec,nosuid,nodev,size=64m" --cap-drop ALL
+    --security-opt no-new-privileges --stop-timeout "$CLOUDSITE_STOP_TIMEOUT")
+  if [ "$CLOUDSITE_LOG_DRIVER" = awslogs ]; then
+    RUN_FLAGS+=(--log-driver awslogs --log-opt "awslogs-region=$AWS_REGION"
+      --log-opt "awslogs-group=${CLOUDSITE_APP_LOG_GROUP:?CLOUDSITE_APP_LOG_GROUP is not set}"
+      --log-opt "tag={{.Name}}/{{.ID}}")
+  else
+    RUN_FLAGS+=(--log-driver "$CLOUDSITE_LOG_DRIVER")
+  fi
+  [ -n "$CLOUDSITE_DOCKER_NETWORK" ] && RUN_FLAGS+=(--network "$CLOUDSITE_DOCKER_NETWORK")
+  local name
+  for name in "${SETTINGS[@]}"; do RUN_FLAGS+=(-e "$name"); done
+}
+
+container_stop() {
+  local name=$1
+  docker info >/dev/null 2>&1 || fail "docker: the daemon does not answer" "systemctl status docker"
+  if ! docker container inspect "$name" >/dev/null 2>&1; then
+    msg "$name: no such container, nothing to stop"
+    return 0
+  fi
+  msg "$name: stopping (in-flight requests get up to ${CLOUDSITE_STOP_TIMEOUT:-30} s)"
+  docker stop --time "${CLOUDSITE_STOP_TIMEOUT:-30}" "$name" >/dev/null
+  docker rm "$name" >/dev/null
+}

@@ -1,0 +1,79 @@
+"""site/buildspec.yml, run by the CodeBuild stand-in: the site's tests, the image pushed to the
+registry tagged with the source revision, and the deploy bundle as the artifact."""
+
+import json
+import os
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REGION, AwsStandIn, Releases
+from tests.support.codebuild import codebuild_env, run_build
+from tests.support.codedeploy import appspec_hooks
+from tests.support.engine import Engine
+from tests.support.servers import ROOT
+
+pytestmark = [pytest.mark.engine, pytest.mark.emulator]
+
+# An S3 object version id, as CodePipeline passes it: it has characters a tag cannot hold.
+REVISION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY.MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
+TAG = "rev-3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY.MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo-b7"
+
+
+def test_buildspec_tests_the_site_pushes_by_revision_and_emits_the_bundle(
+    engine: Engine,
+    aws: AwsStandIn,
+    registry: str,
+    releases: Releases,
+    build_env: dict[str, str],
+    tmp_path: Path,
+    figures: list[str],
+) -> None:
+    source = releases.source("v1")
+    # CodeBuild's local cache in the virtualenv's place: bootstrap.sh finds it current.
+    (source / ".venv").unlink(missing_ok=True)
+    (source / ".venv").symlink_to(ROOT / ".venv")
+    repository = f"{registry}/{engine.name('pipeline')}"
+    env = engine.script_env(**aws.env, **build_env, CLOUDSITE_ECR_REPOSITORY_URI=repository)
+    env.update(codebuild_env(source=source, region=REGION, revision=REVISION, build_number=7))
+    env["HOME"] = os.environ.get("HOME", "/root")
+
+    result = run_build(
+        source / "site" / "buildspec.yml", source=source, env=env, output=tmp_path / "out"
+    )
+    figures.append(f"buildspec phases: {result.phases}")
+
+    assert result.status == "SUCCEEDED", result.log[-5000:]
+    assert result.phases == dict.fromkeys(
+        ("install", "pre_build", "build", "post_build"), "SUCCEEDED"
+    )
+    assert re.search(r"\d+ passed", result.log), "the site's tests did not run"
+    bundle = result.artifacts
+    assert bundle is not None
+    assert sorted(p.name for p in bundle.iterdir()) == ["appspec.yml", "hooks", "image-uri"]
+    for hooks in appspec_hooks(bundle).values():
+        for hook in hooks:
+            assert os.access(bundle / hook.location, os.X_OK), hook.location
+    assert (bundle / "hooks" / "common.sh").is_file()
+
+    uri = (bundle / "image-uri").read_text().strip()
+    assert re.fullmatch(rf"{re.escape(repository)}@sha256:[0-9a-f]{{64}}", uri), uri
+    tags = _registry_tags(registry, repository.split("/", 1)[1])
+    assert tags == [TAG]  # the revision's tag, and never `latest`
+    engine.docker("pull", uri)
+    label = engine.docker(
+        "image",
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "org.opencontainers.image.revision"}}',
+        uri,
+    )
+    assert label.stdout.strip() == REVISION
+
+
+def _registry_tags(registry: str, repository: str) -> list[str]:
+    url = f"http://{registry.replace('localhost', '127.0.0.1')}/v2/{repository}/tags/list"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return sorted(json.load(response)["tags"])

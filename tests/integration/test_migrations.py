@@ -1,0 +1,144 @@
+"""Migrations run once per deployment: two instances run AfterInstall for the same deployment
+at the same moment, against one PostgreSQL database, and exactly one of them migrates."""
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+
+from tests.integration.conftest import SITE_HOST, AwsStandIn, Releases
+from tests.integration.test_image import http_get
+from tests.integration.test_rollout import instance_env
+from tests.support.codedeploy import (
+    Deployment,
+    DeploymentGroup,
+    HookFailed,
+    Instance,
+    new_deployment_id,
+    write_env_file,
+)
+from tests.support.engine import Engine
+from tests.support.servers import free_port, postgres_url
+
+pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    """A fresh, empty database on the project's PostgreSQL cluster; its URL."""
+    server = postgres_url()
+    name = f"cstest_c4_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database_group(
+    engine: Engine, aws: AwsStandIn, database: str, tmp_path: Path
+) -> Iterator[tuple[DeploymentGroup, str]]:
+    """Two instances whose settings point at the database (host network: it is on loopback)."""
+    url = urlsplit(database)
+    password = "cstest-" + secrets.token_urlsafe(24)  # the cluster trusts loopback: any works
+    client = aws.client("ssm")
+    path = f"/cloudsite/cstest-db-{secrets.token_hex(3)}/"
+    settings = {
+        "DJANGO_ALLOWED_HOSTS": SITE_HOST,
+        "WEB_CONCURRENCY": "2",
+        "DATABASE_HOST": url.hostname or "",
+        "DATABASE_PORT": str(url.port),
+        "DATABASE_NAME": url.path.lstrip("/"),
+        "DATABASE_SSLMODE": "disable",  # the test cluster has no TLS; RDS gets `require`
+    }
+    for name, value in settings.items():
+        client.put_parameter(Name=f"{path}{name}", Value=value, Type="String")
+    arn = aws.client("secretsmanager").create_secret(
+        Name=f"{path}database",
+        SecretString=json.dumps({"username": url.username, "password": password}),
+    )["ARN"]
+    group = DeploymentGroup(
+        application="cstest", name="cstest-db", env=engine.script_env(**aws.env)
+    )
+    for name in ("db-a", "db-b"):
+        port = free_port()
+        values = instance_env(engine, aws, name=name, port=port)
+        values.update(
+            CLOUDSITE_PARAMETER_PATH=path,
+            CLOUDSITE_DATABASE_SECRET_ARN=arn,
+            CLOUDSITE_DOCKER_NETWORK="host",
+        )
+        env_file = write_env_file(tmp_path / name / "etc" / "cloudsite" / "env", values)
+        group.add(Instance(name=name, root=tmp_path / name, port=port, env_file=env_file))
+    try:
+        yield group, password
+    finally:
+        for instance in group.instances:
+            for suffix in ("", "-migrate"):
+                engine.docker("rm", "--force", engine.name(instance.name) + suffix, check=False)
+
+
+def test_two_instances_migrating_one_deployment_at_once_migrate_exactly_once(
+    database_group: tuple[DeploymentGroup, str],
+    releases: Releases,
+    database: str,
+    engine: Engine,
+) -> None:
+    group, password = database_group
+    deployment = Deployment(id=new_deployment_id(), revision=releases.bundle("v1"))
+    for instance in group.instances:
+        for event in ("DownloadBundle", "BeforeInstall"):
+            group.run_event(deployment, instance, event)
+
+    failures: list[HookFailed] = []
+
+    def after_install(instance: Instance) -> None:
+        try:
+            group.run_event(deployment, instance, "AfterInstall")
+        except HookFailed as failure:
+            failures.append(failure)
+
+    threads = [threading.Thread(target=after_install, args=(i,)) for i in group.instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not failures, failures[0].detail
+
+    outcomes = sorted(_outcome(i) for i in group.instances)
+    assert outcomes == ["migrated", "skipped"]
+    with psycopg.connect(database) as db:
+        rows = db.execute("SELECT deployment_id, applied FROM ops_deploymentmigration").fetchall()
+        duplicates = db.execute(
+            "SELECT app, name FROM django_migrations GROUP BY app, name HAVING count(*) > 1"
+        ).fetchall()
+    assert [row[0] for row in rows] == [deployment.id]
+    assert "travel.0001_initial" in rows[0][1] and "ops.0001_initial" in rows[0][1]
+    assert duplicates == []
+
+    # The new version then starts on the migrated database and is ready (/readyz runs a query).
+    first = group.instances[0]
+    for event in ("ApplicationStart", "ValidateService"):
+        group.run_event(deployment, first, event)
+    assert http_get(f"http://127.0.0.1:{first.port}/readyz")[0] == 200
+    name = engine.name(first.name)
+    assert password not in engine.docker("inspect", name).stdout
+    for path in first.root.rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+
+
+def _outcome(instance: Instance) -> str:
+    """What migrate_once logged on this instance (its JSON line in the agent log)."""
+    for line in instance.agent_log.read_text().splitlines():
+        if line.startswith("{") and '"outcome"' in line:
+            return str(json.loads(line)["outcome"])
+    raise AssertionError(f"{instance.name}: migrate_once logged no outcome")
