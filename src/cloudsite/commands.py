@@ -140,6 +140,8 @@ def plan(ctx: Context) -> int:
     ctx.ui.data(f"plan for stack {result['stack']} ({result['kind'].lower()}):")
     for change in result["changes"] or [{"action": "none", "resource": "no changes", "type": ""}]:
         ctx.ui.data(f"  {change['action']:<14} {change['resource']:<36} {change['type']}".rstrip())
+    if result["instance_replacement"]:
+        ctx.ui.data(f"  {result['instance_replacement']['summary']}")
     estimate = result["cost"]
     ctx.ui.data("")
     ctx.ui.data(

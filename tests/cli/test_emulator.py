@@ -181,6 +181,22 @@ def test_plan_on_the_deployed_stack_shows_no_changes_and_the_monthly_cost(site: 
     assert_snapshot("plan_update.txt", both(invoke("plan")))
 
 
+def test_plan_says_a_new_instance_type_replaces_the_instances_one_at_a_time(site: Path) -> None:
+    up()
+    result = invoke("plan", "--set", "instance_type=t3.medium")
+    assert result.exit_code == 0, result.stderr
+    assert "  change         LaunchTemplate" in result.stdout
+    assert (
+        "  instances will be replaced one at a time (rolling update): LaunchTemplate changes\n"
+        in result.stdout
+    )
+    machine = json.loads(invoke("plan", "--json", "--set", "instance_type=t3.medium").stdout)
+    assert machine["instance_replacement"]["how"] == "rolling update"
+    # A change that leaves the launch template alone replaces nothing.
+    alarms_only = json.loads(invoke("plan", "--json", "--set", "log_retention_days=30").stdout)
+    assert alarms_only["changes"] and alarms_only["instance_replacement"] is None
+
+
 def test_logs_prints_the_app_log_group(site: Path) -> None:
     up()
     logs = boto3.client("logs")
