@@ -100,7 +100,8 @@ def down(ctx: Context, *, yes: bool) -> int:
     if report.left:
         raise TeardownIncomplete(
             "down",
-            f"{len(left)} resource(s) still carry the tag cloudsite:stack={ctx.stack} "
+            f"{len(left)} resource(s) of {ctx.stack} are still there: they carry the tag "
+            f"cloudsite:stack={ctx.stack}, or are its database's secret "
             f"(at least ${monthly:.2f}/month)",
             hint="they are listed on stdout; delete them (or what keeps them), then rerun down",
         )

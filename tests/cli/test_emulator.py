@@ -282,6 +282,36 @@ def test_down_deletes_everything_and_proves_nothing_is_left(site: Path) -> None:
     assert_snapshot("down.txt", both(result))
 
 
+def test_down_leaves_no_secret_behind_the_key_nor_the_databases(site: Path) -> None:
+    result = invoke("up", "--yes", "--detach", "--set", "database=true")
+    assert result.exit_code == 0, result.stderr
+    secrets = boto3.client("secretsmanager")
+    names = sorted(s["Name"] for s in secrets.list_secrets()["SecretList"])
+    assert len(names) == 2, names
+    assert names[0].startswith("rds!db-")  # kept by RDS, deleted by RDS with the database
+    assert names[1].startswith(f"{STACK}-DjangoSecretKey-")
+    down = invoke("down", "--yes", "--json")
+    assert down.exit_code == 0, down.stderr
+    assert len(json.loads(down.stdout)["secrets_deleted"]) == 1
+    # Deleted, not scheduled for deletion: a listing that includes those finds nothing.
+    assert secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
+
+
+def test_down_reports_a_database_secret_that_outlived_its_database(site: Path) -> None:
+    invoke("up", "--yes", "--detach", "--set", "database=true")
+    (db,) = boto3.client("rds").describe_db_instances()["DBInstances"]
+    # As if RDS had failed to delete its secret: one more, tagged with the database.
+    stray = boto3.client("secretsmanager").create_secret(
+        Name="rds!db-stray",
+        SecretString='{"username": "cloudsite", "password": "x"}',
+        Tags=[{"Key": "aws:rds:primaryDBInstanceArn", "Value": db["DBInstanceArn"]}],
+    )
+    result = invoke("down", "--yes")
+    assert result.exit_code == 1
+    assert stray["ARN"] in result.stdout and "$0.40/month" in result.stdout
+    assert "error: down: 1 resource(s) of wanderpage are still there" in result.stderr
+
+
 def test_down_twice_is_fine(site: Path) -> None:
     up()
     assert invoke("down", "--yes").exit_code == 0

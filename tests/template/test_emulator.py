@@ -15,6 +15,7 @@ from moto.codedeploy.models import codedeploy_backends
 from tests.support.moto import aws_env, moto_server
 from tests.template.cfn import render
 from tests.template.emulator import Deployed, created_resources, deploy, moto_warnings
+from tests.template.test_secrets import looks_like_a_secret
 
 pytestmark = pytest.mark.emulator
 STACKS = {"site": {}, "sitedb": {"EnableDatabase": "true"}}
@@ -184,7 +185,20 @@ def test_auto_scaling_group_uses_elb_health_checks_across_two_zones(
     policies = autoscaling.describe_policies(AutoScalingGroupName=group["AutoScalingGroupName"])[
         "ScalingPolicies"
     ]
-    assert [p["PolicyType"] for p in policies] == ["TargetTrackingScaling"]
+    tracked = {
+        p["TargetTrackingConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]: p
+        for p in policies
+    }
+    assert {p["PolicyType"] for p in policies} == {"TargetTrackingScaling"}
+    assert set(tracked) == {"ASGAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    assert tracked["ASGAverageCPUUtilization"]["TargetTrackingConfiguration"]["TargetValue"] == 50
+    requests = tracked["ALBRequestCountPerTarget"]["TargetTrackingConfiguration"]
+    assert requests["TargetValue"] == 3000
+    # The label resolved to this stack's load balancer and target group.
+    label = requests["PredefinedMetricSpecification"]["ResourceLabel"]
+    load_balancer = live.outputs["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
+    target_group = live.outputs["TargetGroupArn"].rsplit(":", 1)[1]
+    assert label == f"{load_balancer}/{target_group}"
 
 
 def test_launch_template_requires_imdsv2_and_carries_the_bootstrap(
@@ -233,11 +247,16 @@ def test_instance_role_reaches_only_its_own_resources(
     )
     assert statements["EcrLogin"]["Resource"] == "*"
     stars = [sid for sid, s in statements.items() if s["Resource"] == "*"]
-    assert stars == ["EcrLogin"]
+    assert stars == ["EcrLogin", "SeeOwnReadiness"]
     secrets = statements["ReadOwnSecrets"]["Resource"]
     secrets = secrets if isinstance(secrets, list) else [secrets]
-    assert live.outputs["SecretKeyArn"] in secrets
-    assert len(secrets) == (2 if "DatabaseInstanceId" in live.outputs else 1)
+    expected = [live.outputs["SecretKeyArn"]]
+    if "DatabaseInstanceId" in live.outputs:
+        (db,) = session.client("rds").describe_db_instances(
+            DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
+        )["DBInstances"]
+        expected.append(db["MasterUserSecret"]["SecretArn"])
+    assert secrets == expected  # exactly the stack's two secrets, by their real ARNs
 
 
 def test_source_bucket_is_versioned_tls_only_and_takes_the_cli_upload(
@@ -367,6 +386,55 @@ def test_database_is_private_encrypted_and_its_password_is_managed(
     assert "DatabaseInstanceId" not in deployed["site"].outputs
 
 
+def test_generated_secrets_appear_nowhere_in_the_stack_its_parameters_or_outputs(
+    live: Deployed, session: boto3.Session
+) -> None:
+    """Read the values AWS generated, then look for them everywhere the stack shows itself."""
+    sm = session.client("secretsmanager")
+    key = sm.get_secret_value(SecretId=live.outputs["SecretKeyArn"])["SecretString"]
+    assert len(key) == 64 and "," not in key
+    assert looks_like_a_secret(key), "the scanner of tests/template/test_secrets.py sees it"
+    values = [key]
+    if "DatabaseInstanceId" in live.outputs:
+        (db,) = session.client("rds").describe_db_instances(
+            DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
+        )["DBInstances"]
+        credentials = sm.get_secret_value(SecretId=db["MasterUserSecret"]["SecretArn"])
+        values.append(json.loads(credentials["SecretString"])["password"])
+    cfn = session.client("cloudformation")
+    stack = cfn.describe_stacks(StackName=live.name)["Stacks"][0]
+    shown = [
+        json.dumps(cfn.get_template(StackName=live.name)["TemplateBody"]),
+        json.dumps(stack.get("Parameters", []), default=str),
+        json.dumps(stack.get("Outputs", []), default=str),
+        json.dumps(cfn.list_stack_resources(StackName=live.name), default=str),
+        json.dumps(cfn.describe_stack_events(StackName=live.name), default=str),
+        user_data_of(live, session),
+        json.dumps(
+            session.client("codebuild").batch_get_projects(
+                names=[live.outputs["BuildProjectName"]]
+            )["projects"][0]["environment"]
+        ),
+        json.dumps(
+            session.client("ssm").get_parameters_by_path(Path=f"/cloudsite/{live.name}/"),
+            default=str,
+        ),
+    ]
+    for value in values:
+        for place in shown:
+            assert value not in place
+
+
+def user_data_of(live: Deployed, session: boto3.Session) -> str:
+    (group,) = session.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[live.outputs["AutoScalingGroupName"]]
+    )["AutoScalingGroups"]
+    (version,) = session.client("ec2").describe_launch_template_versions(
+        LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"]
+    )["LaunchTemplateVersions"]
+    return base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
+
+
 def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session) -> None:
     name = "gone"
     live = deploy(session, name=name, EnableDatabase="true", DeletionProtection="false")
@@ -388,6 +456,12 @@ def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session
         Filters=[{"Name": "db-instance-id", "Values": [live.outputs["DatabaseInstanceId"]]}]
     )["DBInstances"]
     assert not client("ssm").get_parameters_by_path(Path=f"/cloudsite/{name}/")["Parameters"]
+    # Both secrets: the Django key (the stack's) and the database's (RDS deletes it with the
+    # database). Gone for good, not waiting out a recovery window.
+    secrets = client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    arns = {s["ARN"] for s in secrets}
+    assert live.outputs["SecretKeyArn"] not in arns
+    assert not [s for s in secrets if s["Name"].startswith("rds!") and name in str(s.get("Tags"))]
     assert not [
         p
         for p in client("codepipeline").list_pipelines()["pipelines"]
