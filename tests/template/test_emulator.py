@@ -438,6 +438,11 @@ def user_data_of(live: Deployed, session: boto3.Session) -> str:
 def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session) -> None:
     name = "gone"
     live = deploy(session, name=name, EnableDatabase="true", DeletionProtection="false")
+    (db,) = session.client("rds").describe_db_instances(
+        DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
+    )["DBInstances"]
+    database_secret = db["MasterUserSecret"]["SecretArn"]
+    session.client("secretsmanager").describe_secret(SecretId=database_secret)  # it exists
     s3 = session.resource("s3")
     for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
         s3.Bucket(live.outputs[key]).object_versions.delete()
@@ -459,9 +464,7 @@ def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session
     # Both secrets: the Django key (the stack's) and the database's (RDS deletes it with the
     # database). Gone for good, not waiting out a recovery window.
     secrets = client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
-    arns = {s["ARN"] for s in secrets}
-    assert live.outputs["SecretKeyArn"] not in arns
-    assert not [s for s in secrets if s["Name"].startswith("rds!") and name in str(s.get("Tags"))]
+    assert not {live.outputs["SecretKeyArn"], database_secret} & {s["ARN"] for s in secrets}
     assert not [
         p
         for p in client("codepipeline").list_pipelines()["pipelines"]
