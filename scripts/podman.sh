@@ -13,7 +13,7 @@
 #
 # Reads:
 #   CLOUDSITE_BASE_IMAGE  the local base image (default localhost/cstest-debian:trixie-slim)
-#   DEBIAN_MIRROR         the Debian mirror for debootstrap (default http://deb.debian.org/debian)
+#   DEBIAN_MIRROR         the Debian mirror for debootstrap (default: the one this machine's apt uses)
 #   DOCKER_HOST           when it (or the default socket) reaches a Docker daemon, podman is
 #                         left alone and the base image is imported into that daemon instead
 #   CI                    "true": a failed set-up fails the run instead of skipping suites
@@ -23,7 +23,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/common.sh
 
 base_image=${CLOUDSITE_BASE_IMAGE:-localhost/cstest-debian:trixie-slim}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+host_mirror() {
+  # The main Debian mirror this machine's apt already uses (deb822 .sources or sources.list).
+  local found
+  found=$({ grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+            grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
+          } | grep -v -- '-security' | head -n 1) || true
+  echo "$found"
+}
+mirror=${DEBIAN_MIRROR:-$(host_mirror)}
 cache=$PWD/.cache/engine
 rootfs_tar=$cache/debian-trixie-slim.tar
 conf_dropin=/etc/containers/containers.conf.d/50-cloudsite.conf
@@ -100,6 +109,7 @@ EOF
 build_rootfs_tar() {
   [ -s "$rootfs_tar" ] && return 0
   command -v debootstrap >/dev/null || SYSTEM_PACKAGES=debootstrap scripts/system-packages.sh
+  [ -n "$mirror" ] || fail "debootstrap: no Debian mirror in /etc/apt; set DEBIAN_MIRROR to one"
   mkdir -p "$cache"
   local root
   root=$(mktemp -d "$cache/rootfs.XXXXXX")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
-from tests.site.conftest import NO_DATABASE
 from tests.site.production import SITE, manage, production_env
 from tests.support.moto import aws_env, moto_server
 from tests.support.servers import free_port, running
@@ -25,17 +24,6 @@ RESOLVE = {HOST: "127.0.0.1"}
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"), host=HOST, wrong_host=WRONG_HOST)
-
-
-@pytest.fixture(scope="session")
-def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Static files collected with the production profile, as the image build does it."""
-    root = tmp_path_factory.mktemp("static")
-    result = manage(
-        "collectstatic", "--no-input", DJANGO_STATIC_ROOT=str(root), DATABASE_URL=NO_DATABASE
-    )
-    assert result.returncode == 0, result.stderr
-    return root
 
 
 def _gunicorn(workdir: Path, *, database_url: str, static_root: Path) -> Iterator[int]:
@@ -54,21 +42,25 @@ def _gunicorn(workdir: Path, *, database_url: str, static_root: Path) -> Iterato
 
 
 @pytest.fixture(scope="session")
-def site_port(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[int]:
+def site_port(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> Iterator[int]:
     """The site on gunicorn, production profile, SQLite in a temporary directory."""
     workdir = tmp_path_factory.mktemp("site")
     database_url = f"sqlite:///{workdir / 'db.sqlite3'}"
     migrated = manage("migrate", "--no-input", DATABASE_URL=database_url)
     assert migrated.returncode == 0, migrated.stderr
-    yield from _gunicorn(workdir, database_url=database_url, static_root=static_root)
+    yield from _gunicorn(workdir, database_url=database_url, static_root=production_static)
 
 
 @pytest.fixture(scope="session")
-def not_ready_port(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[int]:
+def not_ready_port(
+    tmp_path_factory: pytest.TempPathFactory, production_static: Path
+) -> Iterator[int]:
     """The same site whose database cannot be opened: /healthz 200, /readyz 503."""
     workdir = tmp_path_factory.mktemp("site-no-db")
     missing = workdir / "no-such-directory" / "db.sqlite3"
-    yield from _gunicorn(workdir, database_url=f"sqlite:///{missing}", static_root=static_root)
+    yield from _gunicorn(
+        workdir, database_url=f"sqlite:///{missing}", static_root=production_static
+    )
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,7 @@ def targets_check(facts: StackFacts, *, elbv2: Any) -> Check:
             "targets",
             label,
             f"{value}{': ' + sick if sick else ''}",
-            hint="cloudsite logs shows why; the health check calls /readyz on each instance",
+            hint="cloudsite logs shows why; the load balancer checks /healthz on each instance",
         )
     return passed("targets", label, value)
 
