@@ -1,56 +1,27 @@
 """The stack deployed to moto's server, with the database off and on: it reaches
 CREATE_COMPLETE, moto makes every resource (no warning), and the live resources read back
-through the AWS APIs are what the template promises."""
+through the AWS APIs are what the template promises. (The deploys are fixtures of conftest.py,
+shared with test_emulator_secrets.py.)"""
 
 import base64
 import json
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
 import pytest
 from moto.codedeploy.models import codedeploy_backends
 
-from tests.support.moto import aws_env, moto_server
 from tests.template.cfn import render
-from tests.template.emulator import Deployed, created_resources, deploy, moto_warnings
-from tests.template.test_secrets import looks_like_a_secret
+from tests.template.emulator import Deployed, created_resources
 
 pytestmark = pytest.mark.emulator
-STACKS = {"site": {}, "sitedb": {"EnableDatabase": "true"}}
 # moto's own models for these types keep no physical id (a Ref to them yields the object).
 MOTO_KEEPS_NO_ID = {
     "AWS::EC2::SecurityGroupIngress",
     "AWS::RDS::DBSubnetGroup",
     "AWS::RDS::DBParameterGroup",
 }
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[boto3.Session]:
-    with moto_server() as endpoint:
-        env = aws_env(endpoint)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield boto3.Session(region_name=env["AWS_REGION"])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-@pytest.fixture(scope="module")
-def deployed(session: boto3.Session) -> dict[str, Deployed]:
-    return {name: deploy(session, name=name, **overrides) for name, overrides in STACKS.items()}
-
-
-@pytest.fixture(scope="module", params=list(STACKS))
-def live(request: pytest.FixtureRequest, deployed: dict[str, Deployed]) -> Deployed:
-    return deployed[request.param]
 
 
 def test_stack_reaches_create_complete(live: Deployed) -> None:
@@ -384,93 +355,3 @@ def test_database_is_private_encrypted_and_its_password_is_managed(
     assert db["MasterUserSecret"]["SecretArn"].startswith("arn:aws:secretsmanager:")
     assert db["VpcSecurityGroups"], "the database sits in its own security group"
     assert "DatabaseInstanceId" not in deployed["site"].outputs
-
-
-def test_generated_secrets_appear_nowhere_in_the_stack_its_parameters_or_outputs(
-    live: Deployed, session: boto3.Session
-) -> None:
-    """Read the values AWS generated, then look for them everywhere the stack shows itself."""
-    sm = session.client("secretsmanager")
-    key = sm.get_secret_value(SecretId=live.outputs["SecretKeyArn"])["SecretString"]
-    assert len(key) == 64 and "," not in key
-    assert looks_like_a_secret(key), "the scanner of tests/template/test_secrets.py sees it"
-    values = [key]
-    if "DatabaseInstanceId" in live.outputs:
-        (db,) = session.client("rds").describe_db_instances(
-            DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
-        )["DBInstances"]
-        credentials = sm.get_secret_value(SecretId=db["MasterUserSecret"]["SecretArn"])
-        values.append(json.loads(credentials["SecretString"])["password"])
-    cfn = session.client("cloudformation")
-    stack = cfn.describe_stacks(StackName=live.name)["Stacks"][0]
-    shown = [
-        json.dumps(cfn.get_template(StackName=live.name)["TemplateBody"]),
-        json.dumps(stack.get("Parameters", []), default=str),
-        json.dumps(stack.get("Outputs", []), default=str),
-        json.dumps(cfn.list_stack_resources(StackName=live.name), default=str),
-        json.dumps(cfn.describe_stack_events(StackName=live.name), default=str),
-        user_data_of(live, session),
-        json.dumps(
-            session.client("codebuild").batch_get_projects(
-                names=[live.outputs["BuildProjectName"]]
-            )["projects"][0]["environment"]
-        ),
-        json.dumps(
-            session.client("ssm").get_parameters_by_path(Path=f"/cloudsite/{live.name}/"),
-            default=str,
-        ),
-    ]
-    for value in values:
-        for place in shown:
-            assert value not in place
-
-
-def user_data_of(live: Deployed, session: boto3.Session) -> str:
-    (group,) = session.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[live.outputs["AutoScalingGroupName"]]
-    )["AutoScalingGroups"]
-    (version,) = session.client("ec2").describe_launch_template_versions(
-        LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"]
-    )["LaunchTemplateVersions"]
-    return base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
-
-
-def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session) -> None:
-    name = "gone"
-    live = deploy(session, name=name, EnableDatabase="true", DeletionProtection="false")
-    (db,) = session.client("rds").describe_db_instances(
-        DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
-    )["DBInstances"]
-    database_secret = db["MasterUserSecret"]["SecretArn"]
-    session.client("secretsmanager").describe_secret(SecretId=database_secret)  # it exists
-    s3 = session.resource("s3")
-    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
-        s3.Bucket(live.outputs[key]).object_versions.delete()
-    with moto_warnings() as found:
-        session.client("cloudformation").delete_stack(StackName=name)
-    assert found == []
-    client = session.client
-    assert not [b for b in client("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
-    arns = [g["TargetGroupArn"] for g in client("elbv2").describe_target_groups()["TargetGroups"]]
-    assert live.outputs["TargetGroupArn"] not in arns
-    assert not client("logs").describe_log_groups(logGroupNamePrefix=f"/cloudsite/{name}/")[
-        "logGroups"
-    ]
-    assert not [r for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith(name)]
-    assert not client("rds").describe_db_instances(
-        Filters=[{"Name": "db-instance-id", "Values": [live.outputs["DatabaseInstanceId"]]}]
-    )["DBInstances"]
-    assert not client("ssm").get_parameters_by_path(Path=f"/cloudsite/{name}/")["Parameters"]
-    # Both secrets: the Django key (the stack's) and the database's (RDS deletes it with the
-    # database). Gone for good, not waiting out a recovery window.
-    secrets = client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
-    assert not {live.outputs["SecretKeyArn"], database_secret} & {s["ARN"] for s in secrets}
-    assert not [
-        p
-        for p in client("codepipeline").list_pipelines()["pipelines"]
-        if p["name"] == live.outputs["PipelineName"]
-    ]
-    groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-id", "Values": [live.outputs["InstanceSecurityGroupId"]]}]
-    )["SecurityGroups"]
-    assert groups == []
