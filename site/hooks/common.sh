@@ -10,7 +10,9 @@
 #   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH, exported;
 #                           their names land in SETTINGS
 #   read_secrets            Secrets Manager -> SECRETS, "NAME=VALUE" records that go to the
-#                           container through a pipe only (never argv, env of docker, a file or a log)
+#                           container through a pipe only (never argv, env of docker, a file or a log):
+#                           DJANGO_SECRET_KEY, DJANGO_SECRET_KEY_FALLBACKS during a rotation,
+#                           DATABASE_URL with a database
 #   container_flags         RUN_FLAGS: the hardening, logging, network and settings flags
 #   container_stop NAME     graceful stop and removal; nothing to do when NAME does not exist
 #
@@ -119,12 +121,57 @@ _secret_string() {
     || fail "Secrets Manager: cannot read $1" "does the instance role allow secretsmanager:GetSecretValue on it?"
 }
 
-read_secrets() {
-  SECRETS=()
-  local key database records=()
+# _secret_stage ARN STAGE: the value of the version that carries STAGE (AWSPENDING,
+# AWSPREVIOUS), or nothing when no version does. Only the AWS CLI's error output goes to a
+# temporary file, to tell "no such version" from a real failure; the value never does.
+_secret_stage() {
+  local value errors status=0
+  errors=$(mktemp)
+  value=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --version-stage "$2" --query SecretString --output text 2>"$errors") || status=$?
+  if [ "$status" != 0 ]; then
+    if grep -q ResourceNotFoundException "$errors"; then
+      value=""
+    else
+      cat "$errors" >&2
+      rm -f "$errors"
+      fail "Secrets Manager: cannot read the $2 version of $1" \
+        "does the instance role allow secretsmanager:GetSecretValue on it?"
+    fi
+  fi
+  rm -f "$errors"
+  printf '%s' "$value"
+}
+
+# The Django key, and during a rotation (docs/deploy.md, "Rotating the secret key") the keys
+# that still verify sessions and signatures: the new one waiting (AWSPENDING) and the one
+# before (AWSPREVIOUS), as DJANGO_SECRET_KEY_FALLBACKS, a comma-separated list.
+_secret_keys() {
+  local key pending previous fallbacks=() value
   key=$(_secret_string "$CLOUDSITE_SECRET_KEY_ARN")
   [ -n "$key" ] || fail "Secrets Manager: $CLOUDSITE_SECRET_KEY_ARN holds an empty secret key"
+  pending=$(_secret_stage "$CLOUDSITE_SECRET_KEY_ARN" AWSPENDING)
+  previous=$(_secret_stage "$CLOUDSITE_SECRET_KEY_ARN" AWSPREVIOUS)
+  for value in "$key" "$pending" "$previous"; do
+    [[ "$value" != *,* ]] || fail "Secrets Manager: a version of $CLOUDSITE_SECRET_KEY_ARN contains a comma" \
+      "DJANGO_SECRET_KEY_FALLBACKS is a comma-separated list: make keys without commas (docs/deploy.md)"
+  done
+  for value in "$pending" "$previous"; do
+    if [ -n "$value" ] && [ "$value" != "$key" ]; then
+      fallbacks+=("$value")
+    fi
+  done
   SECRETS+=("DJANGO_SECRET_KEY=$key")
+  if [ "${#fallbacks[@]}" -gt 0 ]; then
+    SECRETS+=("DJANGO_SECRET_KEY_FALLBACKS=$(IFS=,; printf '%s' "${fallbacks[*]}")")
+  fi
+  KEY_FALLBACKS=${#fallbacks[@]}
+}
+
+read_secrets() {
+  SECRETS=()
+  local database records=()
+  _secret_keys
   if [ -n "${CLOUDSITE_DATABASE_SECRET_ARN:-}" ]; then
     [ -n "${DATABASE_HOST:-}" ] || fail "settings: DATABASE_HOST is not set" \
       "with a database, $CLOUDSITE_PARAMETER_PATH holds DATABASE_HOST, DATABASE_PORT and DATABASE_NAME"
@@ -133,7 +180,7 @@ read_secrets() {
     wait $! || fail "Secrets Manager: $CLOUDSITE_DATABASE_SECRET_ARN has no username and password"
     SECRETS+=("${records[@]}")
   fi
-  msg "secrets: ${#SECRETS[@]} read from Secrets Manager (values never printed)"
+  msg "secrets: ${#SECRETS[@]} read from Secrets Manager, $KEY_FALLBACKS fallback key(s) (values never printed)"
 }
 
 container_flags() {

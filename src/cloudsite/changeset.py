@@ -16,12 +16,24 @@ CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUT
 _NO_CHANGES: Final = ("didn't contain changes", "No updates are to be performed")
 
 
+AUTO_SCALING_GROUP: Final = "AWS::AutoScaling::AutoScalingGroup"
+LAUNCH_TEMPLATE: Final = "AWS::EC2::LaunchTemplate"
+# The group properties whose change makes CloudFormation replace the group's instances under
+# the template's UpdatePolicy (AutoScalingRollingUpdate, one instance at a time).
+ROLLING_PROPERTIES: Final = frozenset(
+    {"LaunchTemplate", "LaunchConfigurationName", "VPCZoneIdentifier", "PlacementGroup"}
+    | {"MixedInstancesPolicy"}
+)
+ROLLING_UPDATE: Final = "instances will be replaced one at a time (rolling update)"
+
+
 @dataclass(frozen=True)
 class Change:
     action: str  # Add | Modify | Remove | Import | Dynamic
     logical_id: str
     resource_type: str
     replacement: str  # True | False | Conditional | "" (only for Modify)
+    properties: tuple[str, ...] = ()  # what a Modify changes (its Details' target names)
 
     @property
     def verb(self) -> str:
@@ -98,12 +110,15 @@ def _changes(cfn: Any, described: dict[str, Any]) -> tuple[Change, ...]:
     result = []
     for item in found:
         rc = item.get("ResourceChange", {})
+        targets = (d.get("Target", {}) for d in rc.get("Details", []))
+        names = {t["Name"] for t in targets if t.get("Attribute") == "Properties" and "Name" in t}
         result.append(
             Change(
                 action=rc.get("Action", ""),
                 logical_id=rc.get("LogicalResourceId", ""),
                 resource_type=rc.get("ResourceType", ""),
                 replacement=rc.get("Replacement", "") if rc.get("Action") == "Modify" else "",
+                properties=tuple(sorted(names)),
             )
         )
     return tuple(sorted(result, key=lambda c: (_ORDER.get(c.verb, 9), c.logical_id)))
@@ -113,14 +128,53 @@ _ORDER: Final = {"add": 0, "replace": 1, "maybe replace": 2, "change": 3, "remov
 
 
 def change_summary(changes: tuple[Change, ...]) -> list[str]:
-    """Lines for the user: one per resource, then the counts."""
+    """Lines for the user: one per resource, the counts, and what happens to the instances."""
     lines = [f"  {c.verb:<14} {c.logical_id:<36} {c.resource_type}" for c in changes]
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.verb] = counts.get(change.verb, 0) + 1
     total = ", ".join(f"{n} to {verb}" for verb, n in counts.items())
     lines.append(f"  {total or 'no changes'}")
+    replacement = instance_replacement(changes)
+    if replacement:
+        lines.append(f"  {replacement.summary}")
     return lines
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What a change set does to the running instances, and which changes cause it."""
+
+    how: str  # "rolling update" | "new group"
+    because: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        because = ", ".join(self.because)
+        if self.how == "new group":
+            return f"the Auto Scaling group is replaced: a new fleet starts first ({because})"
+        return f"{ROLLING_UPDATE}: {because} changes"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"how": self.how, "because": list(self.because), "summary": self.summary}
+
+
+def instance_replacement(changes: tuple[Change, ...]) -> Replacement | None:
+    """How the running instances are replaced, and why, or None when they stay.
+
+    A changed launch template gets a new version, which the group refers to, so the group's
+    instances roll; so do the group properties in ROLLING_PROPERTIES. A group that is itself
+    replaced brings a new fleet up before the old one goes.
+    """
+    groups = [c for c in changes if c.resource_type == AUTO_SCALING_GROUP and c.action == "Modify"]
+    if any(c.replacement == "True" for c in groups):
+        return Replacement("new group", tuple(c.logical_id for c in groups))
+    because = {
+        c.logical_id for c in changes if c.resource_type == LAUNCH_TEMPLATE and c.action == "Modify"
+    }
+    for group in groups:
+        because |= {f"{group.logical_id}.{p}" for p in group.properties if p in ROLLING_PROPERTIES}
+    return Replacement("rolling update", tuple(sorted(because))) if because else None
 
 
 def change_set_discard(cfn: Any, change_set: ChangeSet) -> None:

@@ -100,7 +100,8 @@ def down(ctx: Context, *, yes: bool) -> int:
     if report.left:
         raise TeardownIncomplete(
             "down",
-            f"{len(left)} resource(s) still carry the tag cloudsite:stack={ctx.stack} "
+            f"{len(left)} resource(s) of {ctx.stack} are still there: they carry the tag "
+            f"cloudsite:stack={ctx.stack}, or are its database's secret "
             f"(at least ${monthly:.2f}/month)",
             hint="they are listed on stdout; delete them (or what keeps them), then rerun down",
         )
@@ -140,6 +141,8 @@ def plan(ctx: Context) -> int:
     ctx.ui.data(f"plan for stack {result['stack']} ({result['kind'].lower()}):")
     for change in result["changes"] or [{"action": "none", "resource": "no changes", "type": ""}]:
         ctx.ui.data(f"  {change['action']:<14} {change['resource']:<36} {change['type']}".rstrip())
+    if result["instance_replacement"]:
+        ctx.ui.data(f"  {result['instance_replacement']['summary']}")
     estimate = result["cost"]
     ctx.ui.data("")
     ctx.ui.data(

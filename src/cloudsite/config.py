@@ -63,6 +63,10 @@ class Config:
     min_size: int = _key(2, "fewest instances")
     max_size: int = _key(4, "most instances")
     desired_capacity: int = _key(2, "instances to start with")
+    scaling_cpu_percent: int = _key(50, "average CPU the fleet is scaled to keep (10-90)")
+    scaling_requests_per_instance: int = _key(
+        3000, "requests per instance per minute the fleet is scaled to keep"
+    )
     app_port: int = _key(8000, "port the container publishes on each instance")
     # -- network
     vpc_id: str = _key("", "an existing VPC; default: the stack creates its own")

@@ -113,6 +113,20 @@ def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) ->
         ]
     if rtype == "AWS::RDS::DBInstance":
         return _database(logical_id, cfg, template)
+    if rtype == "AWS::AutoScaling::ScalingPolicy":
+        policy = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
+        if policy.get("PolicyType") == "TargetTrackingScaling":
+            # Target tracking creates and owns two CloudWatch alarms (high and low), billed
+            # as any other alarm.
+            return [
+                Item(
+                    "scaling alarms",
+                    logical_id,
+                    round(2 * prices.CLOUDWATCH_ALARM_MONTH, 2),
+                    "2 alarms that target tracking creates",
+                )
+            ]
+        return []
     fixed = {
         "AWS::CloudWatch::Alarm": ("alarm", prices.CLOUDWATCH_ALARM_MONTH),
         "AWS::CloudWatch::Dashboard": ("dashboard", prices.CLOUDWATCH_DASHBOARD_MONTH),

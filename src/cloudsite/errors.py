@@ -14,7 +14,7 @@
         ├── CertificateError         the certificate could not be obtained
         ├── WaitTimeout              a bounded wait ran out
         ├── SmokeCheckFailed         the site did not answer over HTTPS
-        ├── TeardownIncomplete       resources still carry the stack's tag after `down`
+        ├── TeardownIncomplete       the stack's resources are still there after `down`
         └── Cancelled                the user answered no
 
 The CLI prints these and exits; any other exception is a bug, printed the same way with a hint

@@ -17,6 +17,7 @@ from cloudsite.changeset import (
     change_set_discard,
     change_set_execute,
     change_summary,
+    instance_replacement,
 )
 from cloudsite.context import PLACEHOLDER_CERTIFICATE, Context
 from cloudsite.errors import Cancelled, StackBusy, StackError
@@ -183,6 +184,7 @@ def plan(ctx: Context) -> dict[str, Any]:
     declared = parsed.get("Resources", {})
     priced = sorted((k, v) for k, v in resources.items() if k in active or k not in declared)
     items = cost.stack_estimate(priced, ctx.cfg, template=parsed)
+    replacement = instance_replacement(change_set.changes)
     return {
         "stack": ctx.stack,
         "kind": kind,
@@ -190,6 +192,7 @@ def plan(ctx: Context) -> dict[str, Any]:
             {"action": c.verb, "resource": c.logical_id, "type": c.resource_type}
             for c in change_set.changes
         ],
+        "instance_replacement": replacement.as_dict() if replacement else None,
         "cost": {
             "items": [i.as_dict() for i in items],
             "monthly_total": cost.total(items),

@@ -19,6 +19,8 @@ class Param:
     MIN_SIZE: Final = "MinSize"
     MAX_SIZE: Final = "MaxSize"
     DESIRED_CAPACITY: Final = "DesiredCapacity"
+    SCALING_CPU_TARGET: Final = "ScalingCpuTarget"
+    SCALING_REQUESTS_PER_TARGET: Final = "ScalingRequestsPerTarget"
     VPC_ID: Final = "VpcId"
     PUBLIC_SUBNET_IDS: Final = "PublicSubnetIds"
     PRIVATE_SUBNET_IDS: Final = "PrivateSubnetIds"

@@ -2,12 +2,15 @@
 
 1. turn deletion protection off (the stack's, the load balancer's, the database's);
 2. empty the versioned buckets (every version and delete marker), delete the ECR images, and
-   delete secrets with no recovery window (a secret waiting out its window still exists);
+   delete the stack's secrets with no recovery window (a secret waiting out its window still
+   exists). The database's password secret belongs to RDS, which deletes it with the
+   database; step 5 checks that it did;
 3. delete the stack, streaming its events; on DELETE_FAILED, redo step 2 and retry, then name
    the resource that still blocks and why;
 4. delete the certificates cloudsite made (and their DNS validation records), and the
    template bucket;
-5. list whatever still carries the stack's tag, with its monthly cost.
+5. list whatever still carries the stack's tag, and any RDS-managed secret of the stack's
+   database (RDS tags it with the database, not with the stack), with their monthly cost.
 Running it again finds nothing and says so: it is idempotent.
 """
 
@@ -45,6 +48,7 @@ class Report:
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
     left: list[cost.Item] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)  # their RDS-managed secrets must go too
 
 
 def _physical(resources: list[dict[str, Any]], rtype: str) -> list[str]:
@@ -80,6 +84,7 @@ def teardown(aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str) -> 
     if buckets.bucket_delete(aws.client("s3"), bucket):
         follow.ui.info(f"deleted the template bucket {bucket}")
     report.left = leftovers(aws, stack, follow=follow)
+    report.left += [cost.arn_estimate(arn) for arn in database_secrets(aws, report.databases)]
     return report
 
 
@@ -102,6 +107,8 @@ def _delete_stack(
     protection_off(aws, state, ui=follow.ui)
     for attempt in range(1, DELETE_ATTEMPTS + 1):
         resources = stack_resources(cfn, state.stack_id)
+        databases = _physical(resources, "AWS::RDS::DBInstance")
+        report.databases += [db for db in databases if db not in report.databases]
         _empty_and_purge(aws, resources, report=report, ui=follow.ui)
         final, events = stack_delete(cfn, state, follow=follow, token=f"{token}-{attempt}")
         if final.status == "DELETE_COMPLETE":
@@ -195,6 +202,29 @@ def secret_delete(sm: Any, secret: str) -> None:
     except botocore.exceptions.ClientError as err:
         if error_code(err) != "ResourceNotFoundException":
             raise
+
+
+# RDS tags the secret it keeps a database's master password in with the database's ARN.
+RDS_DATABASE_TAG: Final = "aws:rds:primaryDBInstanceArn"
+
+
+def database_secrets(aws: Aws, databases: list[str]) -> list[str]:
+    """ARNs of the RDS-managed secrets of these (deleted) databases that still exist. RDS
+    deletes them with the database; one that survived would still cost, and hold a password."""
+    if not databases:
+        return []
+    pages = (
+        aws.client("secretsmanager")
+        .get_paginator("list_secrets")
+        .paginate(Filters=[{"Key": "tag-key", "Values": [RDS_DATABASE_TAG]}])
+    )
+    return sorted(
+        secret["ARN"]
+        for page in pages
+        for secret in page["SecretList"]
+        for tag in secret.get("Tags", [])
+        if tag["Key"] == RDS_DATABASE_TAG and tag["Value"].rsplit(":", 1)[-1] in databases
+    )
 
 
 def tagged(tagging: Any, stack: str) -> list[str]:

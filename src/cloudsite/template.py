@@ -38,6 +38,8 @@ PARAM_KEYS: Final = {
     Param.MIN_SIZE: "min_size",
     Param.MAX_SIZE: "max_size",
     Param.DESIRED_CAPACITY: "desired_capacity",
+    Param.SCALING_CPU_TARGET: "scaling_cpu_percent",
+    Param.SCALING_REQUESTS_PER_TARGET: "scaling_requests_per_instance",
     Param.VPC_ID: "vpc_id",
     Param.PUBLIC_SUBNET_IDS: "public_subnet_ids",
     Param.PRIVATE_SUBNET_IDS: "private_subnet_ids",

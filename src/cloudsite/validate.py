@@ -189,16 +189,38 @@ def _instance_type(cfg: Config) -> None:
 
 def _sizes(cfg: Config) -> None:
     for key in ("min_size", "max_size", "desired_capacity"):
-        if not 0 <= getattr(cfg, key) <= 20:
-            _fail(cfg, key, "is outside 0..20", "cloudsite runs between 1 and 20 instances")
-    if cfg.max_size < 1:
-        _fail(cfg, "max_size", "must be at least 1", "set max_size = 1 or more")
+        if not 1 <= getattr(cfg, key) <= 20:
+            _fail(cfg, key, "is outside 1..20", "cloudsite runs between 1 and 20 instances")
+    if cfg.max_size <= cfg.min_size:
+        # CloudFormation's rolling update keeps min_size in service while it adds a new
+        # instance before it removes an old one, so it needs room for one more.
+        _fail(
+            cfg,
+            "max_size",
+            f"must be larger than min_size ({cfg.min_size})",
+            "a rolling update starts a new instance before it stops an old one: "
+            f"make max_size {cfg.min_size + 1} or more",
+        )
     if not cfg.min_size <= cfg.desired_capacity <= cfg.max_size:
         _fail(
             cfg,
             "desired_capacity",
             f"is not between min_size ({cfg.min_size}) and max_size ({cfg.max_size})",
             "keep min_size <= desired_capacity <= max_size",
+        )
+    if not 10 <= cfg.scaling_cpu_percent <= 90:
+        _fail(
+            cfg,
+            "scaling_cpu_percent",
+            "is outside 10..90",
+            "keep headroom for the minutes a new instance takes to join; 50 is the default",
+        )
+    if not 100 <= cfg.scaling_requests_per_instance <= 1_000_000:
+        _fail(
+            cfg,
+            "scaling_requests_per_instance",
+            "is outside 100..1000000 (requests per instance per minute)",
+            "3000 (50 a second) is the default; see docs/operations.md, Scaling",
         )
     if not 1024 <= cfg.app_port <= 65535:
         _fail(cfg, "app_port", "is not a port in 1024..65535", "keep the default, 8000")

@@ -184,3 +184,127 @@ def test_no_changes_is_a_success_and_removes_the_empty_change_set(ctx: Context) 
     assert applied.changes == 0
     assert applied.state.outputs == {"SiteUrl": "https://x"}
     assert "is up to date: no changes" in ctx.ui.err.getvalue()  # type: ignore[attr-defined]
+
+
+def modify(logical: str, rtype: str, *details: tuple[str, str, str, str]) -> dict[str, Any]:
+    """A Modify as CloudFormation describes it: (target name, evaluation, source, cause)."""
+    return {
+        "Type": "Resource",
+        "ResourceChange": {
+            "Action": "Modify",
+            "LogicalResourceId": logical,
+            "PhysicalResourceId": f"{STACK}-{logical}-1A2B3C4D5E6F",
+            "ResourceType": rtype,
+            "Replacement": "False",
+            "Scope": ["Properties"],
+            "Details": [
+                {
+                    "Target": {
+                        "Attribute": "Properties",
+                        "Name": name,
+                        "RequiresRecreation": "Never",
+                    },
+                    "Evaluation": evaluation,
+                    "ChangeSource": source,
+                    "CausingEntity": cause,
+                }
+                for name, evaluation, source, cause in details
+            ],
+        },
+    }
+
+
+EXISTING = cfn(
+    "describe_stacks",
+    {"StackName": STACK},
+    {
+        "Stacks": [
+            {
+                "StackId": SID,
+                "StackName": STACK,
+                "CreationTime": "2026-11-27T11:00:00Z",
+                "StackStatus": "UPDATE_COMPLETE",
+            }
+        ]
+    },
+)
+# A new instance type, as CloudFormation reports it: the launch template's data changes (a
+# new version), and the group's LaunchTemplate follows that version's number.
+NEW_INSTANCE_TYPE = [
+    modify(
+        "LaunchTemplate",
+        "AWS::EC2::LaunchTemplate",
+        ("LaunchTemplateData", "Static", "ParameterReference", "InstanceType"),
+    ),
+    modify(
+        "AutoScalingGroup",
+        "AWS::AutoScaling::AutoScalingGroup",
+        ("LaunchTemplate", "Dynamic", "ResourceAttribute", "LaunchTemplate.LatestVersionNumber"),
+    ),
+]
+
+
+def test_up_says_the_instances_will_be_replaced_before_asking(ctx: Context) -> None:
+    steps = [
+        EXISTING,
+        CREATE,
+        described("CREATE_COMPLETE", changes=NEW_INSTANCE_TYPE),
+        cfn("delete_change_set", {"ChangeSetName": CSID}),
+    ]
+    with pytest.raises(Cancelled):
+        run(ctx, steps, answer=False)
+    err = ctx.ui.err.getvalue()  # type: ignore[attr-defined]
+    assert err.splitlines()[-1] == (
+        "  instances will be replaced one at a time (rolling update): "
+        "AutoScalingGroup.LaunchTemplate, LaunchTemplate changes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            NEW_INSTANCE_TYPE,
+            ("rolling update", ("AutoScalingGroup.LaunchTemplate", "LaunchTemplate")),
+        ),
+        (
+            [
+                modify(
+                    "AutoScalingGroup",
+                    "AWS::AutoScaling::AutoScalingGroup",
+                    ("VPCZoneIdentifier", "Static", "ParameterReference", "PublicSubnetIds"),
+                )
+            ],
+            ("rolling update", ("AutoScalingGroup.VPCZoneIdentifier",)),
+        ),
+        (
+            [
+                modify(
+                    "AutoScalingGroup",
+                    "AWS::AutoScaling::AutoScalingGroup",
+                    ("MaxSize", "Static", "ParameterReference", "MaxSize"),
+                ),
+                modify(
+                    "CpuScaling",
+                    "AWS::AutoScaling::ScalingPolicy",
+                    (
+                        "TargetTrackingConfiguration",
+                        "Static",
+                        "ParameterReference",
+                        "ScalingCpuTarget",
+                    ),
+                ),
+            ],
+            None,
+        ),
+    ],
+    ids=["instance-type", "subnets", "sizes-and-targets"],
+)
+def test_only_launch_template_and_placement_changes_replace_instances(
+    changes: list[dict[str, Any]], expected: tuple[str, tuple[str, ...]] | None
+) -> None:
+    from cloudsite.changeset import _changes, instance_replacement
+
+    parsed = _changes(None, {"Changes": changes})  # CloudFormation's shape, as `up` reads it
+    found = instance_replacement(parsed)
+    assert (None if found is None else (found.how, found.because)) == expected

@@ -112,3 +112,26 @@ def test_the_estimate_prices_only_resources_whose_condition_holds() -> None:
     grown = _active(private_subnets=True, database=True, ssh_cidrs=("10.0.0.0/8",))
     assert {"NatGateway", "Database", "Ssh1"} <= grown
     assert "Ssh2" not in grown  # one CIDR: one slot
+
+
+def test_each_target_tracking_policy_costs_the_two_alarms_it_creates() -> None:
+    template = {
+        "Resources": {
+            "CpuScaling": {
+                "Type": "AWS::AutoScaling::ScalingPolicy",
+                "Properties": {"PolicyType": "TargetTrackingScaling"},
+            },
+            "StepScaling": {
+                "Type": "AWS::AutoScaling::ScalingPolicy",
+                "Properties": {"PolicyType": "StepScaling"},
+            },
+        }
+    }
+    resources = [
+        ("CpuScaling", "AWS::AutoScaling::ScalingPolicy"),
+        ("StepScaling", "AWS::AutoScaling::ScalingPolicy"),
+    ]
+    items = cost.stack_estimate(resources, Config(name="x"), template=template)
+    priced = {i.resource: i.monthly for i in items if i.what == "scaling alarms"}
+    assert priced == {"CpuScaling": round(2 * prices.CLOUDWATCH_ALARM_MONTH, 2)}
+    assert by_what(items)["other resources"].resource == "1 resources"

@@ -181,6 +181,22 @@ def test_plan_on_the_deployed_stack_shows_no_changes_and_the_monthly_cost(site: 
     assert_snapshot("plan_update.txt", both(invoke("plan")))
 
 
+def test_plan_says_a_new_instance_type_replaces_the_instances_one_at_a_time(site: Path) -> None:
+    up()
+    result = invoke("plan", "--set", "instance_type=t3.medium")
+    assert result.exit_code == 0, result.stderr
+    assert "  change         LaunchTemplate" in result.stdout
+    assert (
+        "  instances will be replaced one at a time (rolling update): LaunchTemplate changes\n"
+        in result.stdout
+    )
+    machine = json.loads(invoke("plan", "--json", "--set", "instance_type=t3.medium").stdout)
+    assert machine["instance_replacement"]["how"] == "rolling update"
+    # A change that leaves the launch template alone replaces nothing.
+    alarms_only = json.loads(invoke("plan", "--json", "--set", "log_retention_days=30").stdout)
+    assert alarms_only["changes"] and alarms_only["instance_replacement"] is None
+
+
 def test_logs_prints_the_app_log_group(site: Path) -> None:
     up()
     logs = boto3.client("logs")
@@ -264,6 +280,36 @@ def test_down_deletes_everything_and_proves_nothing_is_left(site: Path) -> None:
     assert [arn for arn in tagged() if not _terminated(arn)] == []
     assert "deleted 1 image from" in result.stderr
     assert_snapshot("down.txt", both(result))
+
+
+def test_down_leaves_no_secret_behind_the_key_nor_the_databases(site: Path) -> None:
+    result = invoke("up", "--yes", "--detach", "--set", "database=true")
+    assert result.exit_code == 0, result.stderr
+    secrets = boto3.client("secretsmanager")
+    names = sorted(s["Name"] for s in secrets.list_secrets()["SecretList"])
+    assert len(names) == 2, names
+    assert names[0].startswith("rds!db-")  # kept by RDS, deleted by RDS with the database
+    assert names[1].startswith(f"{STACK}-DjangoSecretKey-")
+    down = invoke("down", "--yes", "--json")
+    assert down.exit_code == 0, down.stderr
+    assert len(json.loads(down.stdout)["secrets_deleted"]) == 1
+    # Deleted, not scheduled for deletion: a listing that includes those finds nothing.
+    assert secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
+
+
+def test_down_reports_a_database_secret_that_outlived_its_database(site: Path) -> None:
+    invoke("up", "--yes", "--detach", "--set", "database=true")
+    (db,) = boto3.client("rds").describe_db_instances()["DBInstances"]
+    # As if RDS had failed to delete its secret: one more, tagged with the database.
+    stray = boto3.client("secretsmanager").create_secret(
+        Name="rds!db-stray",
+        SecretString='{"username": "cloudsite", "password": "x"}',
+        Tags=[{"Key": "aws:rds:primaryDBInstanceArn", "Value": db["DBInstanceArn"]}],
+    )
+    result = invoke("down", "--yes")
+    assert result.exit_code == 1
+    assert stray["ARN"] in result.stdout and "$0.40/month" in result.stdout
+    assert "error: down: 1 resource(s) of wanderpage are still there" in result.stderr
 
 
 def test_down_twice_is_fine(site: Path) -> None:

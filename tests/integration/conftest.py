@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+import tests.support.moto_secretsmanager  # noqa: F401  (rotation as AWS does it)
 from tests.conftest import require
 from tests.support.engine import Engine, start_engine
 from tests.support.images import build, source_tree

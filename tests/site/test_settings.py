@@ -1,5 +1,6 @@
 """The settings profiles, chosen by DJANGO_ENV, and production's refusal to run unsafely."""
 
+import json
 import subprocess
 import sys
 
@@ -70,3 +71,40 @@ def test_database_url_selects_postgresql() -> None:
         "DATABASES['default']['ENGINE']", DATABASE_URL="postgres://u:p@127.0.0.1:5432/db"
     )
     assert engine == "'django.db.backends.postgresql'"
+
+
+_SESSION = """
+import json, sys, django
+django.setup()
+from django.contrib.sessions.backends.db import SessionStore
+if sys.argv[1] == "encode":
+    print(SessionStore().encode({"_auth_user_id": "42"}))
+else:
+    print(json.dumps(SessionStore().decode(sys.argv[2])))
+"""
+
+
+def _session(*args: str, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", _SESSION, *args],
+        cwd=SITE,
+        env=production_env(**env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]  # after any log line (JSON too)
+
+
+def test_sessions_survive_a_key_rotation_only_while_the_old_key_is_a_fallback() -> None:
+    """What a rotation does to a signed-in visitor (docs/deploy.md, "Rotating the secret
+    key"), with keys like Secrets Manager's: punctuation, never a comma."""
+    old, new = "o!d#K3y%" * 8, "n&w*K3y^" * 8
+    stored = _session("encode", DJANGO_SECRET_KEY=old)
+    fallbacks = f"p3nd!ng*{new[:8]},{old}"  # a pending key, then the previous one
+    during = _session(
+        "decode", stored, DJANGO_SECRET_KEY=new, DJANGO_SECRET_KEY_FALLBACKS=fallbacks
+    )
+    assert json.loads(during) == {"_auth_user_id": "42"}  # still signed in
+    after = _session("decode", stored, DJANGO_SECRET_KEY=new)
+    assert json.loads(after) == {}  # the old key dropped: signed out, nothing worse

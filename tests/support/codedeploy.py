@@ -17,8 +17,12 @@ time (CodeDeployDefault.OneAtATime). For each instance, in CodeDeploy's order:
 An "instance" is a directory (its deployment root, agent log and env file) plus a port and a
 container name, so several share one engine. A deployment's instances are fixed when it
 starts; `join` models an instance the Auto Scaling group launches (it receives the last
-successful revision through the same hooks before it takes traffic). An observer sees every
-event, so a test can act mid-rollout (join an instance, stop a container, ...).
+successful revision through the same hooks before it takes traffic), and `leave` one it
+terminates on scale-in (drained from the load balancer first). As the template's
+OutdatedInstancesStrategy (UPDATE) asks, an instance that joined while a deployment ran, and
+so received the revision before it, is brought up to date by a follow-on deployment right
+after. An observer sees every event, so a test can act mid-rollout (join an instance, stop a
+container, ...).
 """
 
 import secrets
@@ -51,6 +55,7 @@ class Instance:
     port: int
     env_file: Path
     last_good: Path | None = None  # the archive of the last successful deployment here
+    revision: Path | None = None  # the bundle of the last successful deployment here
     in_service: bool = False  # registered with the load balancer and taking traffic
 
     @property
@@ -73,6 +78,7 @@ class Deployment:
     failure: HookFailed | None = None
     events: list[tuple[str, str, float]] = field(default_factory=list)  # instance, event, s
     rollback: "Deployment | None" = None
+    follow_on: "Deployment | None" = None  # updated the instances that joined meanwhile
 
 
 Observer = Callable[[Deployment, Instance, str], None]
@@ -88,6 +94,7 @@ class DeploymentGroup:
     last_good: Path | None = None  # the group's last successful revision (a bundle)
     observer: Observer | None = None
     id: str = field(default_factory=lambda: f"cstest-{secrets.token_hex(8)}")
+    outdated_instances: str = "UPDATE"  # the template's OutdatedInstancesStrategy
 
     def add(self, instance: Instance) -> None:
         """Register an instance (out of service until a deployment reaches AllowTraffic)."""
@@ -124,12 +131,41 @@ class DeploymentGroup:
             return deployment
         deployment.status = "Succeeded"
         self.last_good = revision
+        deployment.follow_on = self._update_outdated(revision)
         return deployment
+
+    def _update_outdated(self, revision: Path) -> Deployment | None:
+        """CodeDeploy's follow-on deployment: the instances that joined while a deployment
+        ran got the revision before it; this one brings them to `revision`, one at a time."""
+        outdated = [i for i in self.instances if i.revision != revision]
+        if self.outdated_instances != "UPDATE" or not outdated:
+            return None
+        deployment = Deployment(id=new_deployment_id(), revision=revision)
+        try:
+            for instance in outdated:
+                self.deploy_instance(deployment, instance)
+        except HookFailed as failure:
+            deployment.status, deployment.failure = "Failed", failure
+            return deployment
+        deployment.status = "Succeeded"
+        return deployment
+
+    def leave(self, instance: Instance) -> float:
+        """Scale-in: the group deregisters the instance and waits out the deregistration delay
+        (requests in flight finish) before it terminates it; returns the seconds it drained."""
+        drained = 0.0
+        if self.load_balancer:
+            drained = self.load_balancer.block(instance.name)
+            self.load_balancer.deregister(instance.name)
+        instance.in_service = False
+        self.instances.remove(instance)
+        return drained
 
     def deploy_instance(self, deployment: Deployment, instance: Instance) -> None:
         for event in LIFECYCLE:
             self.run_event(deployment, instance, event)
         instance.last_good = self._archive_path(instance, deployment)
+        instance.revision = deployment.revision
 
     def run_event(self, deployment: Deployment, instance: Instance, event: str) -> None:
         """One lifecycle event on one instance (deploy_instance runs them all, in order)."""

@@ -82,6 +82,13 @@ class LoadBalancer:
         self.command(f"set server {BACKEND}/{name} state maint")
         return time.monotonic() - started
 
+    def deregister(self, name: str) -> None:
+        """Remove a target (already drained by block()) from the load balancer altogether."""
+        self.command(f"set server {BACKEND}/{name} state maint")
+        answer = self.command(f"del server {BACKEND}/{name}")
+        if "Server deleted" not in answer:
+            raise RuntimeError(f"haproxy: del server {name}: {answer.strip()}")
+
     def allow(self, name: str, *, timeout: float = 30) -> float:
         """AllowTraffic: register again and wait until health checks report the target UP.
 

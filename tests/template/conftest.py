@@ -2,7 +2,9 @@
 sets that matter, and one run of each slow checker per session."""
 
 import json
+import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,40 @@ def checkov_report(decoded_templates: list[Path]) -> Json:
 @pytest.fixture(scope="session")
 def guard_report(decoded_templates: list[Path]) -> list[Json]:
     return list(run_checker("cfn-guard", str(decoded_templates[0])))
+
+
+# The stacks the emulator suites deploy once per session: the database off, then on.
+EMULATOR_STACKS: dict[str, dict[str, str]] = {"site": {}, "sitedb": {"EnableDatabase": "true"}}
+
+
+@pytest.fixture(scope="package")
+def session() -> Iterator[Any]:
+    """A boto3 session against moto's server on loopback, taught the stack's types."""
+    import boto3
+
+    from tests.support.moto import aws_env, moto_server
+
+    with moto_server() as endpoint:
+        env = aws_env(endpoint)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield boto3.Session(region_name=env["AWS_REGION"])
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+@pytest.fixture(scope="package")
+def deployed(session: Any) -> dict[str, Any]:
+    from tests.template.emulator import deploy
+
+    return {n: deploy(session, name=n, **overrides) for n, overrides in EMULATOR_STACKS.items()}
+
+
+@pytest.fixture(scope="package", params=list(EMULATOR_STACKS))
+def live(request: pytest.FixtureRequest, deployed: dict[str, Any]) -> Any:
+    return deployed[request.param]

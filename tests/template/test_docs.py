@@ -76,3 +76,25 @@ def test_template_size_figures_in_the_architecture_doc_are_current(template: Jso
     assert abs(int(stated[2]) * 1000 - minified) <= 3000
     # The doc says the CLI must go through TemplateURL: true only while this holds.
     assert minified > TEMPLATE_BODY_LIMIT
+
+
+def test_fleet_costs_at_min_and_max_follow_the_default_stack_and_the_template(
+    template: Json,
+) -> None:
+    text = (DOCS / "cost.md").read_text()
+    default_total = cost_tables()[0][1]
+    params = template["Parameters"]
+    low, high = params["MinSize"]["Default"], params["MaxSize"]["Default"]
+    at_min = re.search(
+        rf"^\| fleet at `MinSize` \({low}, the default\) \| (\d+\.\d\d) \|$", text, re.M
+    )
+    at_max = re.search(rf"^\| fleet at `MaxSize` \({high}\): .* \| (\d+\.\d\d) \|$", text, re.M)
+    each = re.search(r"^\| each instance more or less \| ± (\d+\.\d\d) \|$", text, re.M)
+    parts = re.search(
+        r"An instance is ([\d.]+) \(compute\) \+ ([\d.]+) \(volume\) \+ ([\d.]+)", text
+    )
+    assert at_min and at_max and each and parts
+    instance = float(each[1])
+    assert round(sum(float(p) for p in parts.groups()), 2) == instance
+    assert float(at_min[1]) == default_total
+    assert float(at_max[1]) == round(default_total + (high - low) * instance, 2)

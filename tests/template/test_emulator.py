@@ -1,55 +1,27 @@
 """The stack deployed to moto's server, with the database off and on: it reaches
 CREATE_COMPLETE, moto makes every resource (no warning), and the live resources read back
-through the AWS APIs are what the template promises."""
+through the AWS APIs are what the template promises. (The deploys are fixtures of conftest.py,
+shared with test_emulator_secrets.py.)"""
 
 import base64
 import json
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
 import pytest
 from moto.codedeploy.models import codedeploy_backends
 
-from tests.support.moto import aws_env, moto_server
 from tests.template.cfn import render
-from tests.template.emulator import Deployed, created_resources, deploy, moto_warnings
+from tests.template.emulator import Deployed, created_resources
 
 pytestmark = pytest.mark.emulator
-STACKS = {"site": {}, "sitedb": {"EnableDatabase": "true"}}
 # moto's own models for these types keep no physical id (a Ref to them yields the object).
 MOTO_KEEPS_NO_ID = {
     "AWS::EC2::SecurityGroupIngress",
     "AWS::RDS::DBSubnetGroup",
     "AWS::RDS::DBParameterGroup",
 }
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[boto3.Session]:
-    with moto_server() as endpoint:
-        env = aws_env(endpoint)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield boto3.Session(region_name=env["AWS_REGION"])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-@pytest.fixture(scope="module")
-def deployed(session: boto3.Session) -> dict[str, Deployed]:
-    return {name: deploy(session, name=name, **overrides) for name, overrides in STACKS.items()}
-
-
-@pytest.fixture(scope="module", params=list(STACKS))
-def live(request: pytest.FixtureRequest, deployed: dict[str, Deployed]) -> Deployed:
-    return deployed[request.param]
 
 
 def test_stack_reaches_create_complete(live: Deployed) -> None:
@@ -184,7 +156,20 @@ def test_auto_scaling_group_uses_elb_health_checks_across_two_zones(
     policies = autoscaling.describe_policies(AutoScalingGroupName=group["AutoScalingGroupName"])[
         "ScalingPolicies"
     ]
-    assert [p["PolicyType"] for p in policies] == ["TargetTrackingScaling"]
+    tracked = {
+        p["TargetTrackingConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]: p
+        for p in policies
+    }
+    assert {p["PolicyType"] for p in policies} == {"TargetTrackingScaling"}
+    assert set(tracked) == {"ASGAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    assert tracked["ASGAverageCPUUtilization"]["TargetTrackingConfiguration"]["TargetValue"] == 50
+    requests = tracked["ALBRequestCountPerTarget"]["TargetTrackingConfiguration"]
+    assert requests["TargetValue"] == 3000
+    # The label resolved to this stack's load balancer and target group.
+    label = requests["PredefinedMetricSpecification"]["ResourceLabel"]
+    load_balancer = live.outputs["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
+    target_group = live.outputs["TargetGroupArn"].rsplit(":", 1)[1]
+    assert label == f"{load_balancer}/{target_group}"
 
 
 def test_launch_template_requires_imdsv2_and_carries_the_bootstrap(
@@ -233,11 +218,16 @@ def test_instance_role_reaches_only_its_own_resources(
     )
     assert statements["EcrLogin"]["Resource"] == "*"
     stars = [sid for sid, s in statements.items() if s["Resource"] == "*"]
-    assert stars == ["EcrLogin"]
+    assert stars == ["EcrLogin", "SeeOwnReadiness"]
     secrets = statements["ReadOwnSecrets"]["Resource"]
     secrets = secrets if isinstance(secrets, list) else [secrets]
-    assert live.outputs["SecretKeyArn"] in secrets
-    assert len(secrets) == (2 if "DatabaseInstanceId" in live.outputs else 1)
+    expected = [live.outputs["SecretKeyArn"]]
+    if "DatabaseInstanceId" in live.outputs:
+        (db,) = session.client("rds").describe_db_instances(
+            DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
+        )["DBInstances"]
+        expected.append(db["MasterUserSecret"]["SecretArn"])
+    assert secrets == expected  # exactly the stack's two secrets, by their real ARNs
 
 
 def test_source_bucket_is_versioned_tls_only_and_takes_the_cli_upload(
@@ -365,35 +355,3 @@ def test_database_is_private_encrypted_and_its_password_is_managed(
     assert db["MasterUserSecret"]["SecretArn"].startswith("arn:aws:secretsmanager:")
     assert db["VpcSecurityGroups"], "the database sits in its own security group"
     assert "DatabaseInstanceId" not in deployed["site"].outputs
-
-
-def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session) -> None:
-    name = "gone"
-    live = deploy(session, name=name, EnableDatabase="true", DeletionProtection="false")
-    s3 = session.resource("s3")
-    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
-        s3.Bucket(live.outputs[key]).object_versions.delete()
-    with moto_warnings() as found:
-        session.client("cloudformation").delete_stack(StackName=name)
-    assert found == []
-    client = session.client
-    assert not [b for b in client("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
-    arns = [g["TargetGroupArn"] for g in client("elbv2").describe_target_groups()["TargetGroups"]]
-    assert live.outputs["TargetGroupArn"] not in arns
-    assert not client("logs").describe_log_groups(logGroupNamePrefix=f"/cloudsite/{name}/")[
-        "logGroups"
-    ]
-    assert not [r for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith(name)]
-    assert not client("rds").describe_db_instances(
-        Filters=[{"Name": "db-instance-id", "Values": [live.outputs["DatabaseInstanceId"]]}]
-    )["DBInstances"]
-    assert not client("ssm").get_parameters_by_path(Path=f"/cloudsite/{name}/")["Parameters"]
-    assert not [
-        p
-        for p in client("codepipeline").list_pipelines()["pipelines"]
-        if p["name"] == live.outputs["PipelineName"]
-    ]
-    groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-id", "Values": [live.outputs["InstanceSecurityGroupId"]]}]
-    )["SecurityGroups"]
-    assert groups == []

@@ -9,6 +9,10 @@ from tests.template.cfn import Json, Rendered, as_list, policy_statements, walk
 STAR_RESOURCE_ALLOWED = {
     ("LockdownFunctionRole", "DescribeGroups"): {"ec2:DescribeSecurityGroups"},
     ("InstanceRole", "EcrLogin"): {"ecr:GetAuthorizationToken"},
+    ("InstanceRole", "SeeOwnReadiness"): {
+        "autoscaling:DescribeAutoScalingInstances",
+        "elasticloadbalancing:DescribeTargetHealth",
+    },
     ("BuildRole", "EcrLogin"): {"ecr:GetAuthorizationToken"},
     ("DeployRole", "Describe"): {
         "autoscaling:DescribeAutoScalingGroups",

@@ -13,6 +13,7 @@ SAMPLE_VALUES = {
     "DeployLogGroup": "/cloudsite/site/deploy",
     "BootstrapLogGroup": "/cloudsite/site/bootstrap",
     "DjangoSecretKey": "arn:aws:secretsmanager:us-east-1:111111111111:secret:site-Key-AbCdEf",
+    "TargetGroup": "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/site-Ta/0123",
 }
 DATABASE_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0123-4567-AbCdEf"
 
