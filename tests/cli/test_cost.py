@@ -1,5 +1,6 @@
 """The monthly estimate: item by item from the price table, usage-based charges listed."""
 
+import re
 from dataclasses import replace
 
 from cloudsite import cost, prices
@@ -86,7 +87,8 @@ def test_leftovers_are_priced_by_their_arn() -> None:
 
 
 def test_the_price_table_states_its_date_and_source() -> None:
-    assert prices.RECORDED == "2025-06-01"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prices.RECORDED)
+    assert f"Recorded: {prices.RECORDED}." in (prices.__doc__ or "")
     assert "aws.amazon.com/ec2/pricing" in (prices.__doc__ or "")
 
 

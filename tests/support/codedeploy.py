@@ -109,14 +109,7 @@ class DeploymentGroup:
         self.add(instance)
         if self.last_good is None:
             raise RuntimeError("no successful revision yet: nothing to deploy to a new instance")
-        deployment = Deployment(id=new_deployment_id(), revision=self.last_good)
-        try:
-            self.deploy_instance(deployment, instance)
-        except HookFailed as failure:
-            deployment.status, deployment.failure = "Failed", failure
-            return deployment
-        deployment.status = "Succeeded"
-        return deployment
+        return self._deploy_to(self.last_good, [instance])
 
     def deploy(self, revision: Path, *, auto_rollback: bool = True) -> Deployment:
         """Deploy a bundle to every instance, one at a time; roll back on failure."""
@@ -140,9 +133,14 @@ class DeploymentGroup:
         outdated = [i for i in self.instances if i.revision != revision]
         if self.outdated_instances != "UPDATE" or not outdated:
             return None
+        return self._deploy_to(revision, outdated)
+
+    def _deploy_to(self, revision: Path, instances: list[Instance]) -> Deployment:
+        """A deployment of `revision` to `instances`, one at a time, that stops at the first
+        failed hook; no rollback and no follow-on (those are deploy's)."""
         deployment = Deployment(id=new_deployment_id(), revision=revision)
         try:
-            for instance in outdated:
+            for instance in instances:
                 self.deploy_instance(deployment, instance)
         except HookFailed as failure:
             deployment.status, deployment.failure = "Failed", failure

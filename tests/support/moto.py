@@ -37,3 +37,21 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@contextmanager
+def moto_environment() -> Iterator[dict[str, str]]:
+    """moto's server, with this process's environment pointing boto3 at it (as the CLI and
+    Lambda code see it) until the block ends; yields that environment."""
+    with moto_server() as endpoint:
+        env = aws_env(endpoint)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

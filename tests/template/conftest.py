@@ -2,7 +2,6 @@
 sets that matter, and one run of each slow checker per session."""
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,20 +108,10 @@ def session() -> Iterator[Any]:
     """A boto3 session against moto's server on loopback, taught the stack's types."""
     import boto3
 
-    from tests.support.moto import aws_env, moto_server
+    from tests.support.moto import moto_environment
 
-    with moto_server() as endpoint:
-        env = aws_env(endpoint)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield boto3.Session(region_name=env["AWS_REGION"])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with moto_environment() as env:
+        yield boto3.Session(region_name=env["AWS_REGION"])
 
 
 @pytest.fixture(scope="package")

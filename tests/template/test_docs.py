@@ -98,3 +98,23 @@ def test_fleet_costs_at_min_and_max_follow_the_default_stack_and_the_template(
     assert round(sum(float(p) for p in parts.groups()), 2) == instance
     assert float(at_min[1]) == default_total
     assert float(at_max[1]) == round(default_total + (high - low) * instance, 2)
+
+
+def test_cost_doc_uses_the_cli_price_table_and_its_date() -> None:
+    """The CLI's estimates (src/cloudsite/prices.py) and docs/cost.md are one set of prices."""
+    from cloudsite import prices
+
+    text = (DOCS / "cost.md").read_text()
+    assert f"recorded {prices.RECORDED}" in text
+    default = text.split("## The default stack")[1].split("## ")[0]
+    unit_prices = {
+        "Application Load Balancer, hours": f"{prices.ALB_HOURLY} / hour",
+        "Application Load Balancer, capacity": f"{prices.ALB_LCU_HOURLY} / LCU-hour",
+        "EC2 `t3.small`, on demand": f"{prices.EC2_HOURLY['t3.small']} / hour",
+        "EBS gp3 root volumes": f"{prices.EBS_GP3_GB_MONTH} / GB-month",
+        "Public IPv4 addresses": f"{prices.PUBLIC_IPV4_HOURLY} / hour",
+        "CloudWatch alarms": f"{prices.CLOUDWATCH_ALARM_MONTH:.2f} / alarm-month",
+        "Secrets Manager (`DJANGO_SECRET_KEY`)": f"{prices.SECRET_MONTH:.2f} / secret-month",
+    }
+    for item, price in unit_prices.items():
+        assert f"| {item} | {price} |" in default, item

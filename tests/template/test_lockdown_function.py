@@ -3,7 +3,6 @@ a real HTTP server in CloudFormation's place to receive its answer."""
 
 import importlib.util
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -14,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.moto import aws_env, moto_server
+from tests.support.moto import moto_environment
 from tests.template.cfn import Json
 
 pytestmark = pytest.mark.emulator
@@ -22,18 +21,8 @@ pytestmark = pytest.mark.emulator
 
 @pytest.fixture(scope="module")
 def ec2() -> Iterator[Any]:
-    with moto_server() as endpoint:
-        env = aws_env(endpoint)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)  # the function builds its own boto3 client, as in Lambda
-        try:
-            yield boto3.client("ec2")
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with moto_environment():  # the function builds its own boto3 client, as in Lambda
+        yield boto3.client("ec2")
 
 
 @pytest.fixture
