@@ -15,12 +15,13 @@
 #   chromium             headless browser tests and Lighthouse
 #   graphviz             renders the architecture diagram from the template
 #   openssl git curl     certificates for TLS tests, local repositories, probes
+#   systemd              systemd-analyze checks the timer units the deploy hooks install
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 source "$here/lib/common.sh"
 
-all="postgresql podman runc debootstrap docker-registry haproxy nginx wrk chromium graphviz openssl git curl"
+all="postgresql podman runc debootstrap docker-registry haproxy nginx wrk chromium graphviz openssl git curl systemd"
 wanted=${SYSTEM_PACKAGES:-$all}
 
 missing=()

@@ -9,6 +9,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import multiprocessing
 import os
+from typing import Any
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # Workers follow the CPU count. gthread workers keep connections alive, which a load balancer
@@ -55,3 +56,31 @@ control_socket_disable = True
 
 # Load the app before forking: workers share its memory and a broken app fails at start.
 preload_app = True
+
+# `bin/start` sets these in the image: where the master writes its pid (so `start reload` can
+# signal it) and, when secrets come through a pipe, where a reload receives the new ones.
+pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+
+
+def on_reload(server: Any) -> None:
+    """SIGHUP (from `start reload`): take the new secrets before the new workers start. On a
+    failure the master keeps the secrets it has, and the new workers start with those."""
+    fifo = os.environ.get("CLOUDSITE_RELOAD_FIFO")
+    if not fifo:
+        return
+    from config.secrets import SecretsError, receive
+
+    try:
+        records = receive(fifo, timeout=float(os.environ.get("CLOUDSITE_RELOAD_WAIT", "30")))
+    except (SecretsError, OSError) as error:
+        server.log.error("secrets: not reloaded: %s", error)
+        return
+    os.environ.update(records)
+    server.log.info("secrets: %d received; new workers take them", len(records))
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Every worker points Django at the secrets the master holds now (config/secrets.py)."""
+    from config.secrets import apply_environment
+
+    apply_environment()

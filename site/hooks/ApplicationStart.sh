@@ -23,6 +23,7 @@ image=$(bundle_image_uri)
 read_settings
 read_secrets
 container_flags
+lock_secrets
 # ApplicationStop normally removed it; a deployment that failed half-way may have left one.
 container_stop "$CLOUDSITE_CONTAINER"
 
@@ -36,10 +37,8 @@ docker run --detach --name "$CLOUDSITE_CONTAINER" --restart unless-stopped "${RU
   "${publish[@]}" -e CLOUDSITE_SECRETS=pipe \
   --label "cloudsite.deployment-id=${DEPLOYMENT_ID:-}" "$image" web >/dev/null \
   || fail "$CLOUDSITE_CONTAINER: docker run failed" "the log above has the reason"
-printf '%s\0' "${SECRETS[@]}" "" \
-  | docker exec --interactive "$CLOUDSITE_CONTAINER" /app/bin/start secrets \
-  || fail "$CLOUDSITE_CONTAINER: the secrets did not reach the container" \
-    "docker logs $CLOUDSITE_CONTAINER"
+hand_secrets secrets
+install_refresh_timer
 
 # Images of this repository that no container uses any more (older revisions) go; locally
 # tagged images and other repositories are left alone.

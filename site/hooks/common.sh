@@ -15,6 +15,12 @@
 #                           DATABASE_URL with a database
 #   container_flags         RUN_FLAGS: the hardening, logging, network and settings flags
 #   container_stop NAME     graceful stop and removal; nothing to do when NAME does not exist
+#   hand_secrets COMMAND    pipe SECRETS to the container's `start COMMAND` (`secrets` at start,
+#                           `reload` while it runs), then remember their fingerprint
+#   secrets_changed         true when SECRETS differ from what the container was last handed
+#   lock_secrets            hold the instance's secrets lock until this script exits, so the
+#                           timer never hands secrets to a container that is just starting
+#   install_refresh_timer   the systemd timer that runs refresh-secrets.sh every 5 minutes
 #
 # Reads (from the environment, or the env file it loads):
 #   CLOUDSITE_ENV_FILE          the env file (default /etc/cloudsite/env; tests point elsewhere)
@@ -26,6 +32,10 @@
 #   CLOUDSITE_DOCKER_NETWORK    optional: docker network (default: the engine's bridge)
 #   CLOUDSITE_VALIDATE_TIMEOUT  optional: seconds ValidateService waits (default 120)
 #   CLOUDSITE_STOP_TIMEOUT      optional: seconds a stop waits for in-flight requests (default 30)
+#   CLOUDSITE_STATE_DIR         optional: where the secrets' fingerprints are kept (default
+#                               /run/cloudsite, a tmpfs that a reboot empties)
+#   CLOUDSITE_SYSTEMD_DIR, CLOUDSITE_LIB_DIR   optional: where the timer's units and its copy of
+#                               the scripts go (defaults /etc/systemd/system, /usr/local/lib/cloudsite)
 
 msg() { printf '==> %s\n' "$*" >&2; }
 fail() {
@@ -46,6 +56,7 @@ load_instance_env() {
   CLOUDSITE_DOCKER_NETWORK=${CLOUDSITE_DOCKER_NETWORK:-}
   CLOUDSITE_VALIDATE_TIMEOUT=${CLOUDSITE_VALIDATE_TIMEOUT:-120}
   CLOUDSITE_STOP_TIMEOUT=${CLOUDSITE_STOP_TIMEOUT:-30}
+  CLOUDSITE_STATE_DIR=${CLOUDSITE_STATE_DIR:-/run/cloudsite}
   local name
   for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
     [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
@@ -208,4 +219,69 @@ container_stop() {
   msg "$name: stopping (in-flight requests get up to ${CLOUDSITE_STOP_TIMEOUT:-30} s)"
   docker stop --time "${CLOUDSITE_STOP_TIMEOUT:-30}" "$name" >/dev/null
   docker rm "$name" >/dev/null
+}
+
+# The fingerprint of SECRETS: a SHA-256 of the records, so a change is seen without keeping a
+# value anywhere. The values are 40 to 64 random characters: the hash does not reveal them.
+_secrets_fingerprint() { printf '%s\0' "${SECRETS[@]}" | sha256sum | cut -d ' ' -f 1; }
+_fingerprint_file() { printf '%s/%s.secrets.sha256' "$CLOUDSITE_STATE_DIR" "$CLOUDSITE_CONTAINER"; }
+
+hand_secrets() {
+  printf '%s\0' "${SECRETS[@]}" "" \
+    | docker exec --interactive "$CLOUDSITE_CONTAINER" /app/bin/start "$1" \
+    || fail "$CLOUDSITE_CONTAINER: the secrets did not reach the container ($1)" \
+      "docker logs $CLOUDSITE_CONTAINER"
+  (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR" && _secrets_fingerprint >"$(_fingerprint_file)")
+}
+
+lock_secrets() {
+  (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR")
+  exec 9>"$CLOUDSITE_STATE_DIR/secrets.lock"
+  flock --wait 300 9 || fail "secrets: another hook or the timer holds $CLOUDSITE_STATE_DIR/secrets.lock" \
+    "wait a minute and try again"
+}
+
+secrets_changed() {
+  [ "$(cat "$(_fingerprint_file)" 2>/dev/null)" != "$(_secrets_fingerprint)" ]
+}
+
+# Secrets change while the site runs: RDS rotates the database password (every 7 days by
+# default), an operator rotates the Django key. The timer hands the new ones over within
+# minutes, so nobody has to redeploy (docs/deploy.md, "Secrets that change").
+install_refresh_timer() {
+  local units=${CLOUDSITE_SYSTEMD_DIR:-/etc/systemd/system} lib=${CLOUDSITE_LIB_DIR:-/usr/local/lib/cloudsite}
+  if [ -z "${CLOUDSITE_SYSTEMD_DIR:-}" ] && [ ! -d /run/systemd/system ]; then
+    msg "no systemd here: secrets are refreshed only by a deployment"
+    return 0
+  fi
+  install -d -m 0755 "$lib" "$units"
+  install -m 0644 "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$lib/common.sh"
+  install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/refresh-secrets.sh" "$lib/refresh-secrets.sh"
+  cat >"$units/cloudsite-secrets.service" <<UNIT
+[Unit]
+Description=cloudsite: hand changed secrets to the running site
+After=docker.service
+
+[Service]
+Type=oneshot
+ExecStart=$lib/refresh-secrets.sh
+UNIT
+  cat >"$units/cloudsite-secrets.timer" <<'UNIT'
+[Unit]
+Description=cloudsite: look for changed secrets every 5 minutes
+
+[Timer]
+OnActiveSec=5min
+OnUnitActiveSec=5min
+RandomizedDelaySec=60
+
+[Install]
+WantedBy=timers.target
+UNIT
+  if [ -z "${CLOUDSITE_SYSTEMD_DIR:-}" ]; then
+    systemctl daemon-reload
+    systemctl enable --now cloudsite-secrets.timer >/dev/null 2>&1 \
+      || fail "systemd: cannot start cloudsite-secrets.timer" "systemctl status cloudsite-secrets.timer"
+  fi
+  msg "secrets: the timer hands changed ones to the site every 5 minutes"
 }

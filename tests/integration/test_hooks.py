@@ -49,7 +49,7 @@ def test_application_stop_with_nothing_deployed_succeeds_again_and_again(
     engine: Engine, aws: AwsStandIn, tmp_path: Path
 ) -> None:
     hooks = bundle(tmp_path) / "hooks"
-    values = instance_env(engine, aws, name="hooks-stop", port=free_port())
+    values = instance_env(engine, aws, name="hooks-stop", port=free_port(), root=tmp_path)
     env_file = write_env_file(tmp_path / "env", values)
     for _ in range(2):
         result = hook(engine, hooks, "ApplicationStop", env_file=env_file)
@@ -76,7 +76,7 @@ def test_a_secret_kept_as_a_plain_ssm_parameter_is_refused_before_anything_start
 ) -> None:
     path = "/cloudsite/cstest-leaky/"
     aws.client("ssm").put_parameter(Name=f"{path}DJANGO_SECRET_KEY", Value="plain", Type="String")
-    values = instance_env(engine, aws, name="hooks-leaky", port=free_port())
+    values = instance_env(engine, aws, name="hooks-leaky", port=free_port(), root=tmp_path)
     values["CLOUDSITE_PARAMETER_PATH"] = path
     env_file = write_env_file(tmp_path / "env", values)
     result = hook(

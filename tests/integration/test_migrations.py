@@ -3,13 +3,16 @@ at the same moment, against one PostgreSQL database, and exactly one of them mig
 
 import json
 import secrets
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.integration.conftest import SITE_HOST, AwsStandIn, Releases
 from tests.integration.test_image import http_get
@@ -27,6 +30,7 @@ from tests.support.codedeploy import (
     write_env_file,
 )
 from tests.support.engine import Engine
+from tests.support.load import LoadGenerator
 from tests.support.servers import free_port, postgres_url
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
@@ -74,11 +78,14 @@ def database_group(
     )
     for name in ("db-a", "db-b"):
         port = free_port()
-        values = instance_env(engine, aws, name=name, port=port)
+        values = instance_env(engine, aws, name=name, port=port, root=tmp_path / name)
         values.update(
             CLOUDSITE_PARAMETER_PATH=path,
             CLOUDSITE_DATABASE_SECRET_ARN=arn,
             CLOUDSITE_DOCKER_NETWORK="host",
+            # ApplicationStart installs the secrets timer here instead of in systemd's folders.
+            CLOUDSITE_SYSTEMD_DIR=str(tmp_path / name / "etc" / "systemd" / "system"),
+            CLOUDSITE_LIB_DIR=str(tmp_path / name / "usr" / "local" / "lib" / "cloudsite"),
         )
         env_file = write_env_file(tmp_path / name / "etc" / "cloudsite" / "env", values)
         group.add(Instance(name=name, root=tmp_path / name, port=port, env_file=env_file))
@@ -146,3 +153,91 @@ def _outcome(instance: Instance) -> str:
         if line.startswith("{") and '"outcome"' in line:
             return str(json.loads(line)["outcome"])
     raise AssertionError(f"{instance.name}: migrate_once logged no outcome")
+
+
+def test_rotated_database_credentials_reach_the_running_site_and_no_request_fails(
+    database_group: tuple[DeploymentGroup, str],
+    releases: Releases,
+    database: str,
+    engine: Engine,
+    aws: AwsStandIn,
+    tmp_path: Path,
+    figures: list[str],
+) -> None:
+    """RDS rotates the managed secret (every 7 days by default) and the old password stops
+    working. The instance's timer runs refresh-secrets.sh: it sees the change and hands the
+    new credentials to the running container, whose new workers connect with them. Here the
+    rotation also changes the user name, so the database itself shows who connects."""
+    group, _ = database_group
+    site = group.instances[0]
+    group.deploy_instance(Deployment(id=new_deployment_id(), revision=releases.bundle("v1")), site)
+    env_values = dict(
+        line.split("=", 1) for line in site.env_file.read_text().splitlines() if "=" in line
+    )
+    arn = env_values["CLOUDSITE_DATABASE_SECRET_ARN"]
+    # ApplicationStart installed the timer, and the copy of the script it runs.
+    units = site.root / "etc" / "systemd" / "system"
+    refresh = site.root / "usr" / "local" / "lib" / "cloudsite" / "refresh-secrets.sh"
+    service = (units / "cloudsite-secrets.service").read_text()
+    assert f"ExecStart={refresh}\n" in service and "Type=oneshot" in service
+    timer = (units / "cloudsite-secrets.timer").read_text()
+    assert "OnUnitActiveSec=5min" in timer and "WantedBy=timers.target" in timer
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", units / "cloudsite-secrets.timer",
+         units / "cloudsite-secrets.service"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    env = engine.script_env(**aws.env, CLOUDSITE_ENV_FILE=str(site.env_file))
+
+    def run_refresh() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(refresh)], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    unchanged = run_refresh()
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "secrets: unchanged" in unchanged.stderr
+
+    role, password = f"cstest_rotated_{secrets.token_hex(3)}", "cstest-" + secrets.token_urlsafe(24)
+    server = postgres_url()
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+    try:
+        aws.client("secretsmanager").put_secret_value(
+            SecretId=arn, SecretString=json.dumps({"username": role, "password": password})
+        )
+        # Straight to the instance: no load balancer adds the scheme it would forward.
+        https = {"X-Forwarded-Proto": "https"}
+        with LoadGenerator(port=site.port, host=SITE_HOST, headers=https) as load:
+            time.sleep(1)
+            changed = run_refresh()
+            time.sleep(2)
+        assert changed.returncode == 0, changed.stderr
+        assert "secrets: reloaded" in changed.stderr
+        figures.append(f"database credentials rotated under load: {load.report.summary()}")
+        assert load.report.failures == 0, load.report.failure_samples
+        assert http_get(f"http://127.0.0.1:{site.port}/readyz")[0] == 200  # a query, as `role`
+        name = urlsplit(database).path.lstrip("/")
+        with psycopg.connect(server, autocommit=True) as admin:
+            users = admin.execute(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = %s", (name,)
+            ).fetchall()
+        assert users == [(role,)], "every connection of the site is the rotated user's"
+        again = run_refresh()
+        assert again.returncode == 0 and "secrets: unchanged" in again.stderr, again.stderr
+        assert_secret_only_in_the_site(engine, site, password)
+        fingerprint = site.root / "run" / "cloudsite" / f"{engine.name(site.name)}.secrets.sha256"
+        assert fingerprint.stat().st_mode & 0o777 == 0o600
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(urlsplit(database).path.lstrip("/"))
+                )
+            )
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

@@ -22,8 +22,11 @@ from tests.support.servers import free_port
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.network]
 
 
-def instance_env(engine: Engine, aws: AwsStandIn, *, name: str, port: int) -> dict[str, str]:
-    """What user data writes to /etc/cloudsite/env, plus the overrides for a local engine."""
+def instance_env(
+    engine: Engine, aws: AwsStandIn, *, name: str, port: int, root: Path
+) -> dict[str, str]:
+    """What user data writes to /etc/cloudsite/env, plus the overrides for a local engine and
+    for an instance that is a folder (`root`) on this machine."""
     return {
         "CLOUDSITE_STACK": STACK,
         "AWS_REGION": REGION,
@@ -37,13 +40,15 @@ def instance_env(engine: Engine, aws: AwsStandIn, *, name: str, port: int) -> di
         "CLOUDSITE_BIND_ADDRESS": "127.0.0.1",
         "CLOUDSITE_VALIDATE_TIMEOUT": "12",
         "CLOUDSITE_STOP_TIMEOUT": "10",
+        "CLOUDSITE_STATE_DIR": str(root / "run" / "cloudsite"),
     }
 
 
 def new_instance(engine: Engine, aws: AwsStandIn, root: Path, *, name: str) -> Instance:
     port = free_port()
     env_file = write_env_file(
-        root / "etc" / "cloudsite" / "env", instance_env(engine, aws, name=name, port=port)
+        root / "etc" / "cloudsite" / "env",
+        instance_env(engine, aws, name=name, port=port, root=root),
     )
     return Instance(name=name, root=root, port=port, env_file=env_file)
 
@@ -270,7 +275,7 @@ def test_a_key_rotation_keeps_the_old_and_the_new_key_valid_throughout(
     old, new = ("cstest-" + secrets.token_urlsafe(40) for _ in range(2))
     arn = sm.create_secret(Name=f"cstest-rotation-{secrets.token_hex(3)}", SecretString=old)["ARN"]
     instance = new_instance(engine, aws, tmp_path / "r", name="rotation")
-    env = instance_env(engine, aws, name="rotation", port=instance.port)
+    env = instance_env(engine, aws, name="rotation", port=instance.port, root=instance.root)
     write_env_file(instance.env_file, {**env, "CLOUDSITE_SECRET_KEY_ARN": arn})
     group = DeploymentGroup(
         application=STACK, name="cstest-rotation", env=engine.script_env(**aws.env)

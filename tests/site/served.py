@@ -40,7 +40,7 @@ def site_env(workdir: Path, *, static_root: Path, **overrides: str) -> dict[str,
     """
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'db.sqlite3'}"
     env = production_env(
-        DATABASE_URL=database,
+        DATABASE_URL=overrides.pop("DATABASE_URL", database),
         DJANGO_STATIC_ROOT=str(static_root),
         DJANGO_ALLOWED_HOSTS=HOSTS,
         # tests.site.slow_wsgi is importable, for the one test that serves it.

@@ -27,8 +27,23 @@ class LoadReport:
 
 
 class LoadGenerator:
-    def __init__(self, *, port: int, host: str, workers: int = 3, pause: float = 0.02) -> None:
+    def __init__(
+        self,
+        *,
+        port: int,
+        host: str,
+        workers: int = 3,
+        pause: float = 0.02,
+        headers: dict[str, str] | None = None,
+        page: str = "/",
+        marker: bool = True,
+    ) -> None:
+        """`headers`: more request headers, e.g. X-Forwarded-Proto for a site reached without
+        the load balancer that would add it. `page`: what to ask for; `marker`: every tenth
+        request asks for the release marker instead (only a built release has one)."""
         self.port, self.host, self.workers, self.pause = port, host, workers, pause
+        self.page, self.marker = page, marker
+        self.headers = {"Host": host, **(headers or {})}
         self.report = LoadReport()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -51,9 +66,10 @@ class LoadGenerator:
         count = 0
         while not self._stop.is_set():
             count += 1
-            path = f"/static/{MARKER.split('/', 1)[1]}" if count % 10 == 0 else "/"
+            marker = self.marker and count % 10 == 0
+            path = f"/static/{MARKER.split('/', 1)[1]}" if marker else self.page
             try:
-                connection.request("GET", path, headers={"Host": self.host})
+                connection.request("GET", path, headers=self.headers)
                 response = connection.getresponse()
                 body = response.read()
                 self._record(path, response.status, body)
@@ -73,7 +89,7 @@ class LoadGenerator:
             return
         with self._lock:
             self.report.requests += 1
-            if path != "/":
+            if path != self.page:
                 self.report.releases[body.decode().strip()] += 1
 
     def _fail(self, what: str) -> None:
