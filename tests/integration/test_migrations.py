@@ -231,6 +231,22 @@ def test_rotated_database_credentials_reach_the_running_site_and_no_request_fail
         again = run_refresh()
         assert again.returncode == 0 and "secrets: unchanged" in again.stderr, again.stderr
         assert_secret_only_in_the_site(engine, site, password)
+
+        # Docker restarts the container (a crash, a reboot): it waits for its secrets as at a
+        # first start, and the timer's next run hands them over.
+        container = engine.name(site.name)
+        engine.docker("restart", "--time", "10", container)
+        deadline = time.monotonic() + 30
+        while engine.docker("exec", container, "test", "-p", FIFO, check=False).returncode:
+            assert time.monotonic() < deadline, "the restarted site is not waiting for secrets"
+            time.sleep(0.2)
+        revived = run_refresh()
+        assert revived.returncode == 0, revived.stderr
+        assert "restarted by Docker and waiting for its secrets" in revived.stderr
+        deadline = time.monotonic() + 30
+        while not ready(site.port):
+            assert time.monotonic() < deadline, "the restarted site never became ready"
+            time.sleep(0.5)
         fingerprint = site.root / "run" / "cloudsite" / f"{engine.name(site.name)}.secrets.sha256"
         assert fingerprint.stat().st_mode & 0o777 == 0o600
     finally:
@@ -241,3 +257,14 @@ def test_rotated_database_credentials_reach_the_running_site_and_no_request_fail
                 )
             )
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+# Where the image's bin/start waits for secrets (a FIFO) until the deploy host hands them over.
+FIFO = "/tmp/cloudsite/secrets.fifo"
+
+
+def ready(port: int) -> bool:
+    try:
+        return http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+    except OSError:  # not listening yet
+        return False
