@@ -33,8 +33,10 @@ else
   publish=(--publish "${CLOUDSITE_BIND_ADDRESS:+$CLOUDSITE_BIND_ADDRESS:}$CLOUDSITE_APP_PORT:8000")
 fi
 msg "$CLOUDSITE_CONTAINER: starting $image on port $CLOUDSITE_APP_PORT"
+# A container that Docker restarts (a crash, a reboot) waits up to 600 s for its secrets:
+# longer than the secrets timer's longest interval, so the timer's next run hands them over.
 docker run --detach --name "$CLOUDSITE_CONTAINER" --restart unless-stopped "${RUN_FLAGS[@]}" \
-  "${publish[@]}" -e CLOUDSITE_SECRETS=pipe \
+  "${publish[@]}" -e CLOUDSITE_SECRETS=pipe -e CLOUDSITE_SECRETS_WAIT=600 \
   --label "cloudsite.deployment-id=${DEPLOYMENT_ID:-}" "$image" web >/dev/null \
   || fail "$CLOUDSITE_CONTAINER: docker run failed" "the log above has the reason"
 hand_secrets secrets

@@ -271,6 +271,7 @@ UNIT
 Description=cloudsite: look for changed secrets every 5 minutes
 
 [Timer]
+OnBootSec=2min
 OnActiveSec=5min
 OnUnitActiveSec=5min
 RandomizedDelaySec=60

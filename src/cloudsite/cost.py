@@ -165,6 +165,15 @@ def _fleet(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[Item]
             f"{n} x {root_gb} GB",
         )
     )
+    calls = n * prices.SECRETS_TIMER_RUNS_PER_MONTH * (4 if cfg.database else 3)
+    items.append(
+        Item(
+            "secrets timer (API calls)",
+            logical_id,
+            round(calls / 10_000 * prices.SECRETS_API_PER_10K, 2),
+            f"{calls:,} GetSecretValue calls",
+        )
+    )
     if not cfg.private_subnets:
         items.append(
             Item(

@@ -72,6 +72,12 @@ CLOUDWATCH_DASHBOARD_MONTH: Final = 3.00
 SECRET_MONTH: Final = 0.40
 KMS_KEY_MONTH: Final = 1.00
 ROUTE53_ZONE_MONTH: Final = 0.50
+SECRETS_API_PER_10K: Final = 0.05  # Secrets Manager API calls, USD per 10,000
+
+# The instances' secrets timer (site/hooks/refresh-secrets.sh) reads every 5 minutes the
+# Django key's three versions (AWSCURRENT, AWSPENDING, AWSPREVIOUS), and the database's secret
+# when there is one.
+SECRETS_TIMER_RUNS_PER_MONTH: Final = 12 * HOURS_PER_MONTH
 
 
 def monthly(hourly: float) -> float:

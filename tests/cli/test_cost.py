@@ -43,6 +43,16 @@ def test_the_default_stack_is_priced_item_by_item() -> None:
         2 * 20 * 0.08, 2
     )  # size from the template
     assert items["public IPv4 (instances)"].monthly == 7.3
+    # The secrets timer: 3 reads every 5 minutes on each of 2 instances.
+    timer = items["secrets timer (API calls)"]
+    assert timer.note == f"{2 * 3 * 12 * 730:,} GetSecretValue calls"
+    assert timer.monthly == round(2 * 3 * 12 * 730 / 10_000 * 0.05, 2) == 0.26
+    with_database = by_what(
+        cost.stack_estimate(RESOURCES, replace(Config(name="x"), database=True), template={})
+    )
+    assert with_database["secrets timer (API calls)"].monthly == round(
+        2 * 4 * 12 * 730 / 10_000 * 0.05, 2
+    )
     assert items["load balancer"].monthly == 16.43
     assert items["public IPv4 (load balancer)"].monthly == 7.3
     assert items["alarm"].monthly == 0.10
