@@ -6,7 +6,8 @@
 #
 #   scripts/test.sh          all of it
 #   scripts/test.sh lint     step 1 only
-#   scripts/test.sh -- ARGS  steps 2-3 with extra pytest arguments (for example -k health)
+#   scripts/test.sh -- ARGS  steps 2-3 with extra pytest arguments (for example -k health);
+#                            step 3 keeps only the paths under tests/site
 #
 # Reads:
 #   CI  when "true", a suite whose prerequisite is missing fails instead of being skipped
@@ -43,6 +44,22 @@ scripts/system-packages.sh
 msg "pytest: every suite (the site on SQLite)"
 "$py/pytest" "$@"
 
+# The PostgreSQL run takes the same options, and of the paths given only those in tests/site;
+# with paths given and none of them there, it has nothing to run.
+pg_args=() named_paths=false site_paths=false
+for arg in "$@"; do
+  if [ -e "${arg%%::*}" ]; then
+    named_paths=true
+    case "$arg" in tests/site | tests/site/*) site_paths=true && pg_args+=("$arg") ;; esac
+  else
+    pg_args+=("$arg")
+  fi
+done
+if "$named_paths" && ! "$site_paths"; then
+  msg "pytest: no site tests named, so no PostgreSQL run"
+  exit 0
+fi
+"$site_paths" || pg_args=(tests/site "${pg_args[@]}")
 msg "pytest: the site on PostgreSQL"
 database_url=$(scripts/postgres.sh start)
-DATABASE_URL=$database_url CLOUDSITE_EXPECT_DATABASE=postgresql "$py/pytest" tests/site "$@"
+DATABASE_URL=$database_url CLOUDSITE_EXPECT_DATABASE=postgresql "$py/pytest" "${pg_args[@]}"
