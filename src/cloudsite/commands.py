@@ -4,7 +4,7 @@ service modules (infra, deploy, teardown, status, logs)."""
 import json
 from typing import Any
 
-from cloudsite.context import PLACEHOLDER_CERTIFICATE, Context
+from cloudsite.context import Context
 from cloudsite.errors import TeardownIncomplete
 
 
@@ -49,7 +49,6 @@ def _finish(ctx: Context, result: dict[str, Any]) -> None:
 def deploy(ctx: Context, *, detach: bool) -> int:
     """Ship the source to the existing stack, then follow it (unless detached)."""
     from cloudsite import deploy as delivery
-    from cloudsite.certs import certificates_owned
 
     ctx.connect()
     state = delivery.stack_ready(ctx)
@@ -60,10 +59,8 @@ def deploy(ctx: Context, *, detach: bool) -> int:
         return 0
     from cloudsite.outputs import Param
 
+    # delivery_follow trusts the certificate only when the stack owns it (deploy._trust).
     certificate = state.parameters.get(Param.CERTIFICATE_ARN, "")
-    assert ctx.aws is not None
-    if not any(c.arn == certificate for c in certificates_owned(ctx.aws.client("acm"), ctx.stack)):
-        certificate = ""
     delivery.delivery_follow(ctx, state, shipped, certificate_arn=certificate)
     _finish(ctx, result | {"live": True})
     return 0
@@ -193,18 +190,10 @@ def template(ctx: Context, *, parameters: bool) -> int:
     if not parameters:
         ctx.ui.data(tpl.template_text().rstrip("\n"))
         return 0
-    ctx.preflight()
-    certificate = ctx.cfg.certificate_arn
-    if not certificate:
+    params = ctx.preflight()
+    if not ctx.cfg.certificate_arn:
         ctx.ui.info(
             "CertificateArn: `cloudsite up` fills it in (a certificate it requests or imports)"
         )
-        certificate = PLACEHOLDER_CERTIFICATE.format(region=ctx.cfg.region or "us-east-1")
-    params = tpl.stack_parameters(
-        ctx.cfg,
-        certificate_arn=certificate,
-        hosted_zone_id=ctx.cfg.hosted_zone_id,
-        ssh_cidrs=ctx.ssh_cidrs,
-    )
     ctx.ui.data(json.dumps(params, indent=2))
     return 0

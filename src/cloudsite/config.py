@@ -5,7 +5,6 @@ cloudsite.validate) before the CLI makes its first AWS call; an error names the 
 value and where it came from.
 """
 
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -101,13 +100,7 @@ class Config:
 
 def key_names() -> list[str]:
     """Every configuration key, in documentation order."""
-    return [f.name for f in fields(Config) if f.metadata.get("key", True)]
-
-
-def key_docs() -> dict[str, tuple[str, Any]]:
-    """key -> (description, default) for the docs and the example file."""
-    defaults = Config()
-    return {f.name: (f.metadata["doc"], getattr(defaults, f.name)) for f in _key_fields()}
+    return [f.name for f in _key_fields()]
 
 
 def _key_fields() -> list[Any]:
@@ -257,7 +250,3 @@ def parse_set(items: tuple[str, ...]) -> dict[str, str]:
 def source_of(config: Config, key: str) -> str:
     """Where a key's value came from, for error messages."""
     return config.sources.get(key, "default")
-
-
-def environ() -> Mapping[str, str]:
-    return os.environ

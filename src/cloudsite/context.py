@@ -38,9 +38,10 @@ class Context:
     def stack(self) -> str:
         return names.stack_name(self.cfg.name)
 
-    def preflight(self) -> None:
+    def preflight(self) -> list[dict[str, str]]:
         """Everything that can be checked without AWS: resolve 'my-ip', and check the values
-        the template will receive against the template's own constraints."""
+        the template will receive against the template's own constraints. Returns those
+        values (with the placeholder certificate when none is configured)."""
         self.ssh_cidrs = resolve_ssh_cidrs(
             self.cfg, url=self.env.get("CLOUDSITE_MY_IP_URL", MY_IP_URL)
         )
@@ -53,6 +54,7 @@ class Context:
             ssh_cidrs=self.ssh_cidrs,
         )
         template.parameters_check(params, template.template_parse(template.template_text()))
+        return params
 
     def open(self) -> aws_mod.Aws:
         """Open the session: profile, region and credentials, checked locally (no request)."""

@@ -13,7 +13,6 @@ from typing import Final
 # group names (32) that CloudFormation makes from the stack name plus a suffix.
 NAME_MAX: Final = 24
 NAME_PATTERN: Final = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")
-STACK_NAME_MAX: Final = 128  # CloudFormation
 CHANGE_SET_NAME_MAX: Final = 128  # CloudFormation: a letter, then letters, digits and hyphens
 BUCKET_NAME_MAX: Final = 63  # S3
 TOKEN_MAX: Final = 128  # ClientRequestToken (CloudFormation), clientRequestToken (CodePipeline)
@@ -40,8 +39,9 @@ def name_problem(name: str) -> str | None:
 
 
 def stack_name(name: str) -> str:
-    """The CloudFormation stack for site `name` (128 characters at most)."""
-    return _checked(name, limit=STACK_NAME_MAX, what="stack name")
+    """The CloudFormation stack for site `name`: the name itself, which validation keeps to
+    NAME_MAX characters, well within CloudFormation's 128."""
+    return name
 
 
 def change_set_name(verb: str, *, now: datetime) -> str:

@@ -17,6 +17,7 @@ from cloudsite.stack import (
     Follow,
     StackState,
     events_latest,
+    events_since,
     first_failure,
     stack_delete,
     stack_describe,
@@ -68,18 +69,10 @@ def _wait_idle(cfn: Any, state: StackState, *, follow: Follow, no_wait: bool) ->
     return None if final.status == "DELETE_COMPLETE" else final
 
 
-def _all_events(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
-    pages = cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id)
-    return list(reversed([e for page in pages for e in page["StackEvents"]]))
-
-
 def _recreate(cfn: Any, state: StackState, *, follow: Follow, yes: bool, token: str) -> None:
-    failure = first_failure(_all_events(cfn, state.stack_id), stack_name=state.name)
-    why = (
-        f"{failure.logical_id} ({failure.resource_type}): {failure.reason}"
-        if failure
-        else state.reason or "no reason recorded"
-    )
+    events = events_since(cfn, state.stack_id, seen=set())  # all of them, oldest first
+    failure = first_failure(events, stack_name=state.name)
+    why = failure.describe() if failure else state.reason or "no reason recorded"
     follow.ui.warn(f"stack {state.name} is {state.status}: its creation failed earlier: {why}")
     follow.ui.info("A stack in this state cannot be updated; it has to be deleted and created.")
     if not follow.ui.confirm(f"Delete stack {state.name} and create it again?", yes=yes):

@@ -11,16 +11,6 @@ from cloudsite.errors import StackError
 from cloudsite.ui import Ui
 from cloudsite.waits import Clock, Deadline
 
-# Statuses an operation ends in: the stack is usable, or it needs recovery (recovery.py).
-STABLE_OK: Final = frozenset(
-    {
-        "CREATE_COMPLETE",
-        "UPDATE_COMPLETE",
-        "UPDATE_ROLLBACK_COMPLETE",
-        "IMPORT_COMPLETE",
-        "IMPORT_ROLLBACK_COMPLETE",
-    }
-)
 # Reasons CloudFormation gives resources it gave up on because another one failed first.
 _KNOCK_ON: Final = ("Resource creation cancelled", "Resource update cancelled", "cancelled")
 
@@ -33,7 +23,6 @@ class StackState:
     reason: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
@@ -48,6 +37,11 @@ class Failure:
     resource_type: str
     status: str
     reason: str
+
+    def describe(self, *, status: bool = False) -> str:
+        """`LogicalId (Type): reason`, or with the status `LogicalId (Type) STATUS: reason`."""
+        where = f"{self.logical_id} ({self.resource_type})"
+        return f"{where} {self.status}: {self.reason}" if status else f"{where}: {self.reason}"
 
 
 def stack_describe(cfn: Any, name: str) -> StackState | None:
@@ -86,7 +80,6 @@ def _state(raw: dict[str, Any]) -> StackState:
         parameters={
             p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])
         },
-        tags={t["Key"]: t["Value"] for t in raw.get("Tags", [])},
     )
 
 
@@ -184,7 +177,7 @@ def stack_error(state: StackState, events: list[dict[str, Any]], *, hint: str) -
         return StackError(f"stack {state.name}", f"{state.status}: {why}", hint=hint)
     return StackError(
         f"stack {state.name}",
-        f"{failure.logical_id} ({failure.resource_type}) {failure.status}: {failure.reason}",
+        failure.describe(status=True),
         hint=hint,
         details=[f"the stack is now {state.status}"],
     )

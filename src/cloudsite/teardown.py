@@ -115,11 +115,7 @@ def _delete_stack(
             follow.ui.done(f"stack {state.name} deleted")
             return
         failure = first_failure(events, stack_name=state.name)
-        why = (
-            f"{failure.logical_id} ({failure.resource_type}): {failure.reason}"
-            if failure
-            else final.reason
-        )
+        why = failure.describe() if failure else final.reason
         if attempt < DELETE_ATTEMPTS:
             retry = f"{attempt + 1}/{DELETE_ATTEMPTS}"
             follow.ui.warn(f"delete failed ({why}); emptying again and retrying ({retry})")

@@ -51,9 +51,6 @@ class Ui:
     def info(self, text: str) -> None:
         print(text, file=self.err, flush=True)
 
-    def step(self, text: str) -> None:
-        print(self._style("==> ", "bold") + text, file=self.err, flush=True)
-
     def done(self, text: str) -> None:
         print(self._style("ok: ", "green") + text, file=self.err, flush=True)
 
