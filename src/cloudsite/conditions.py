@@ -29,7 +29,7 @@ def active_resources(
         if name not in decided:
             decided[name] = None  # guards against a cycle
             try:
-                decided[name] = bool(_eval(conditions[name], values, template, holds))
+                decided[name] = bool(evaluate(conditions[name], values, template, holds))
             except (Unknown, KeyError, IndexError, TypeError):
                 decided[name] = None
         return decided[name]
@@ -54,14 +54,16 @@ def _parameter_values(
     return values
 
 
-def _eval(node: Any, values: dict[str, Any], template: dict[str, Any], holds: Any) -> Any:
+def evaluate(node: Any, values: dict[str, Any], template: dict[str, Any], holds: Any) -> Any:
+    """The value of a condition expression for these parameter values; holds(name) decides a
+    named Condition (None when it cannot be). Raises Unknown for what it cannot evaluate."""
     if not isinstance(node, dict):
         if isinstance(node, list):
-            return [_eval(item, values, template, holds) for item in node]
+            return [evaluate(item, values, template, holds) for item in node]
         return node
     [(name, arg)] = node.items() if len(node) == 1 else [("", None)]
     if name not in ("Ref", "Condition") and not name.startswith("Fn::"):
-        return {key: _eval(value, values, template, holds) for key, value in node.items()}
+        return {key: evaluate(value, values, template, holds) for key, value in node.items()}
     if name == "Condition":
         result = holds(arg)
         if result is None:
@@ -71,7 +73,7 @@ def _eval(node: Any, values: dict[str, Any], template: dict[str, Any], holds: An
         if arg not in values:
             raise Unknown(arg)
         return values[arg]
-    args = _eval(arg, values, template, holds)
+    args = evaluate(arg, values, template, holds)
     return _function(name, args, values, template)
 
 

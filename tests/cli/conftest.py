@@ -1,16 +1,26 @@
 """Fixtures for the CLI's tests: a clean environment, a project folder, the CLI in-process,
-and a loopback server that records every request sent to it."""
+a loopback server that records every request sent to it, and an HTTPS site on loopback
+reachable under a load balancer's name."""
 
 import http.server
-import threading
+import socket
+import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from cloudsite.cli import cli
+from cloudsite.selfsigned import KeyPair
+from tests.support.servers import serving
+
+# Dummy credentials: enough for the CLI to sign requests to a loopback endpoint.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+HOST = "wanderpage-alb-1234567890.us-east-1.elb.amazonaws.com"
 
 
 @pytest.fixture
@@ -54,6 +64,11 @@ class Recorder:
     requests: list[str] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The CLI's environment for calling AWS here, with (dummy) credentials."""
+        return {"AWS_ENDPOINT_URL": self.url, **CREDENTIALS}
+
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
@@ -73,16 +88,44 @@ def recorder() -> Iterator[Recorder]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as server:
         yield Recorder(
-            url=f"http://127.0.0.1:{server.server_address[1]}", requests=seen, authorizations=auth
+            url=f"http://127.0.0.1:{server.server_port}", requests=seen, authorizations=auth
         )
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+@contextmanager
+def https_site(pair: KeyPair, tmp_path: Path, *, ready: int = 200) -> Iterator[str]:
+    """An HTTPS server on loopback presenting `pair`, reachable as HOST."""
+    (tmp_path / "cert.pem").write_bytes(pair.certificate_pem)
+    (tmp_path / "key.pem").write_bytes(pair.private_key_pem)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            code = ready if self.path == "/readyz" else 200
+            self.send_response(code)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with serving(Handler, wrap=lambda sock: context.wrap_socket(sock, server_side=True)) as server:
+        yield f"https://{HOST}:{server.server_port}"
+
+
+@pytest.fixture
+def resolve_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOST resolves to 127.0.0.1; TLS still checks the certificate against the name HOST."""
+    real = socket.getaddrinfo
+
+    def fake(host: str, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == HOST else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
 @pytest.fixture(scope="session")

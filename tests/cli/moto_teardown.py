@@ -1,6 +1,6 @@
 """Teach moto's CloudFormation to fail a stack delete the way CloudFormation does (the shared
 models in tests/support teach it to delete each resource; this is about what happens when one
-will not go), and to delete the one type the shared models leave behind, the VPC flow log:
+will not go):
 
 - a bucket that is not empty refuses to go ("BucketNotEmpty"), where moto silently keeps it
   and reports the stack deleted;
@@ -19,8 +19,6 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Event, Stack
-from moto.ec2.models import ec2_backends
-from moto.ec2.models.flow_logs import FlowLogs
 from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
@@ -46,14 +44,6 @@ def _delete_bucket(
     if resource_name in backend.buckets and backend.get_bucket(resource_name).keys:
         raise BucketNotEmpty(resource_name)
     _original_delete_bucket(resource_name, cloudformation_json, account_id, region_name)
-
-
-def _delete_flow_log(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-) -> None:
-    ec2 = ec2_backends[account_id][region_name]
-    if resource_name in ec2.flow_logs:  # moto's own model deletes nothing
-        ec2.delete_flow_logs([resource_name])
 
 
 class _DeleteFailed(Exception):
@@ -109,7 +99,6 @@ _original_delete_resource = parsing.ResourceMap._delete_resource
 parsing.ResourceMap._delete_resource = _delete_resource  # type: ignore[method-assign]
 _original_delete_bucket = FakeBucket.delete_from_cloudformation_json
 FakeBucket.delete_from_cloudformation_json = classmethod(_delete_bucket)  # type: ignore[method-assign,assignment]
-FlowLogs.delete_from_cloudformation_json = classmethod(_delete_flow_log)  # type: ignore[method-assign,assignment]
 Stack.delete = _stack_delete  # type: ignore[method-assign]
 _original_delete_stack = CloudFormationBackend.delete_stack
 CloudFormationBackend.delete_stack = _backend_delete_stack  # type: ignore[method-assign]

@@ -67,12 +67,16 @@ class Recording:
     clients: dict[str, Any] = field(default_factory=dict)
     stubbers: dict[str, Stubber] = field(default_factory=dict)
 
-    def add(self, step: dict[str, Any]) -> None:
-        service = step["service"]
+    def _stubber(self, service: str) -> Stubber:
+        """The service's Stubber, made (with its client) the first time it is asked for."""
         if service not in self.clients:
             self.clients[service] = client(service)
             self.stubbers[service] = Stubber(self.clients[service])
-        stubber, api = self.stubbers[service], self.clients[service]
+        return self.stubbers[service]
+
+    def add(self, step: dict[str, Any]) -> None:
+        service = step["service"]
+        stubber, api = self._stubber(service), self.clients[service]
         operation = api.meta.service_model.operation_model(
             api.meta.method_to_api_mapping[step["operation"]]
         )
@@ -95,9 +99,7 @@ class Recording:
         """Clients the code makes but must not call (a call fails the test)."""
         for service in services:
             if service not in self.clients:
-                self.clients[service] = client(service)
-                self.stubbers[service] = Stubber(self.clients[service])
-                self.stubbers[service].activate()
+                self._stubber(service).activate()
 
     def aws(self) -> Aws:
         return Aws(session=None, region="us-east-1", account="123456789012", clients=self.clients)

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Recorder, invoke
+from tests.cli.conftest import CREDENTIALS, Recorder, invoke
 from tests.support.servers import free_port
-
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 CASES = [
     ('name = "My Site"', "name", "'My Site'"),
@@ -72,7 +70,7 @@ def test_bad_configuration_exits_2_naming_the_value_without_calling_aws(
     project: Path, recorder: Recorder, setting: str, key: str, text: str
 ) -> None:
     (project / "cloudsite.toml").write_text(_toml(setting))
-    result = invoke("up", "--yes", env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS})
+    result = invoke("up", "--yes", env=recorder.env)
     assert result.exit_code == 2, result.stderr
     _assert_one_line_error(result.stderr, key, text)
     assert recorder.requests == []
@@ -84,7 +82,7 @@ def test_bad_flag_value_exits_2_without_calling_aws(project: Path, recorder: Rec
         "--yes",
         "--set",
         "min_size=abc",
-        env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS},
+        env=recorder.env,
     )
     assert result.exit_code == 2
     _assert_one_line_error(result.stderr, "min_size", "'abc' is not an integer (in flag)")
@@ -94,7 +92,7 @@ def test_bad_flag_value_exits_2_without_calling_aws(project: Path, recorder: Rec
 def test_bad_environment_value_exits_2_without_calling_aws(
     project: Path, recorder: Recorder
 ) -> None:
-    env = {"AWS_ENDPOINT_URL": recorder.url, "CLOUDSITE_INSTANCE_TYPE": "huge", **CREDENTIALS}
+    env = {"CLOUDSITE_INSTANCE_TYPE": "huge", **recorder.env}
     result = invoke("status", env=env)
     assert result.exit_code == 2
     _assert_one_line_error(result.stderr, "instance_type", "(from CLOUDSITE_INSTANCE_TYPE)")
@@ -103,7 +101,7 @@ def test_bad_environment_value_exits_2_without_calling_aws(
 
 def test_missing_region_exits_2_without_calling_aws(project: Path, recorder: Recorder) -> None:
     (project / "cloudsite.toml").write_text('name = "wanderpage"\n')
-    result = invoke("status", env={"AWS_ENDPOINT_URL": recorder.url, **CREDENTIALS})
+    result = invoke("status", env=recorder.env)
     assert result.exit_code == 2
     _assert_one_line_error(result.stderr, "region", "no region is configured")
     assert recorder.requests == []

@@ -16,8 +16,8 @@ from cloudsite.errors import VerifyFailed
 from cloudsite.selfsigned import self_signed_create
 from cloudsite.stack import StackState
 from cloudsite.ui import Ui
+from tests.cli.conftest import https_site
 from tests.cli.stubs import FakeClock, load, recording
-from tests.cli.test_selfsigned import https_site, resolve_to_loopback  # noqa: F401 (a fixture)
 
 PIPELINE = "wanderpage-pipeline"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -111,7 +111,7 @@ def test_github_mode_starts_the_pipeline_on_the_branch_when_nothing_runs(tmp_pat
 
 def test_up_follows_the_pipeline_then_verifies_the_site_and_fails_a_bare_edge(
     tmp_path: Path,
-    resolve_to_loopback: None,  # noqa: F811
+    resolve_to_loopback: None,
 ) -> None:
     pair = self_signed_create("wanderpage", region="us-east-1", now=datetime.now(UTC))
     ctx = context(tmp_path)

@@ -1,15 +1,8 @@
 """The self-signed certificate, and the smoke check verifying a site against it over real TLS
 (a local HTTPS server presents it under a load balancer's name)."""
 
-import http.server
-import socket
-import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
@@ -20,10 +13,10 @@ from cloudsite.errors import SmokeCheckFailed
 from cloudsite.selfsigned import KeyPair, needs_renewal, self_signed_create
 from cloudsite.smoke import smoke_check
 from cloudsite.ui import Ui
+from tests.cli.conftest import https_site
 from tests.cli.stubs import FakeClock
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # real time: TLS checks validity against it
-HOST = "wanderpage-alb-1234567890.us-east-1.elb.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -54,47 +47,6 @@ def test_the_private_key_never_shows_in_a_repr(pair: KeyPair) -> None:
 def test_renewal_is_due_within_thirty_days_of_expiry() -> None:
     assert needs_renewal(NOW + timedelta(days=29), now=NOW)
     assert not needs_renewal(NOW + timedelta(days=31), now=NOW)
-
-
-@contextmanager
-def https_site(pair: KeyPair, tmp_path: Path, *, ready: int = 200) -> Iterator[str]:
-    """An HTTPS server on loopback presenting `pair`, reachable as HOST."""
-    (tmp_path / "cert.pem").write_bytes(pair.certificate_pem)
-    (tmp_path / "key.pem").write_bytes(pair.private_key_pem)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            code = ready if self.path == "/readyz" else 200
-            self.send_response(code)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"https://{HOST}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def resolve_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HOST resolves to 127.0.0.1; TLS still checks the certificate against the name HOST."""
-    real = socket.getaddrinfo
-
-    def fake(host: str, *args: Any, **kwargs: Any) -> Any:
-        return real("127.0.0.1" if host == HOST else host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
 def quiet() -> Ui:

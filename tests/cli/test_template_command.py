@@ -3,7 +3,6 @@
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from cloudsite.outputs import Param
 from cloudsite.template import template_text
 from tests.cli.conftest import Recorder, invoke
+from tests.support.servers import serving
 
 
 @pytest.fixture
@@ -25,13 +25,8 @@ def my_ip_service() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}/"
 
 
 def test_template_prints_exactly_the_shipped_template(project: Path) -> None:
@@ -69,12 +64,7 @@ def test_an_unreachable_address_service_is_bad_input_and_no_aws_call(
     (project / "cloudsite.toml").write_text(
         'name = "wanderpage"\nregion = "us-east-1"\nssh_cidrs = ["my-ip"]\n'
     )
-    env = {
-        "CLOUDSITE_MY_IP_URL": recorder.url,
-        "AWS_ENDPOINT_URL": recorder.url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
+    env = {"CLOUDSITE_MY_IP_URL": recorder.url, **recorder.env}
     result = invoke("up", "--yes", env=env)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
@@ -89,12 +79,7 @@ def test_a_value_the_template_refuses_is_reported_against_its_key(
     (project / "cloudsite.toml").write_text(
         'name = "wanderpage"\nregion = "us-east-1"\ninstance_type = "t4g.small"\n'
     )
-    env = {
-        "AWS_ENDPOINT_URL": recorder.url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    result = invoke("up", "--yes", env=env)
+    result = invoke("up", "--yes", env=recorder.env)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: instance_type: 't4g.small' is not one of t3.micro")
     assert recorder.requests == []

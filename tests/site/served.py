@@ -4,12 +4,14 @@ on a free loopback port, with its stdout (the JSON log) captured to a file.
 Used by the real-server suite (test_server.py) and the browser suite (tests/browser/).
 """
 
+import http.client
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 from tests.site.production import SITE, production_env
@@ -80,6 +82,17 @@ def gunicorn_site(
     argv += ["--bind", f"127.0.0.1:{port}", app]
     with running(argv, port=port, env=environment, cwd=SITE, log=log) as proc:
         yield Served(port=port, proc=proc, log=log, env=environment)
+
+
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
+    """One GET to the served site on loopback: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
 
 
 def manage(env: dict[str, str], *args: str) -> None:

@@ -4,14 +4,12 @@ build-time compression (and images are never compressed again)."""
 import gzip
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
 
 def test_home_page_is_gzipped_when_the_client_accepts_it(client: Client) -> None:
-    cache.clear()
     plain = client.get("/")
     assert "Content-Encoding" not in plain
     compressed = client.get("/", headers={"accept-encoding": "gzip, deflate, br"})

@@ -23,13 +23,11 @@ Headers = dict[str, list[str]]
 def app() -> Iterator[FrontPageCache]:
     """The served stack, called as gunicorn calls it. Like Django's test client, it keeps the
     handler from closing the test's database connection (inside the test's transaction)."""
-    cache.clear()
     for signal in (request_started, request_finished):
         signal.disconnect(close_old_connections)
     yield FrontPageCache(get_wsgi_application())
     for signal in (request_started, request_finished):
         signal.connect(close_old_connections)
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,18 +2,12 @@
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client, override_settings
 from travel.models import Destination
 from travel.sample_content import DESTINATIONS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_page_cache() -> None:
-    cache.clear()
 
 
 def test_sample_content_is_loaded_by_the_data_migration() -> None:

@@ -2,7 +2,6 @@
 the pipe the master reads them from, and gunicorn served for real, switching databases under
 load when it is handed a new DATABASE_URL, with no failed request."""
 
-import http.client
 import os
 import secrets
 import shutil
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from config.secrets import SecretsError, parse, receive
 
-from tests.site.served import Served, gunicorn_site
+from tests.site.served import Served, get, gunicorn_site
 from tests.support.load import LoadGenerator
 
 pytestmark = pytest.mark.network
@@ -86,16 +85,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> I
         yield served
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers=HEADERS)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def hand_over(fifo: Path, records: bytes) -> None:
     """What `start reload` does once it has signalled the master: wait for its pipe, write."""
     deadline = time.monotonic() + 10
@@ -113,7 +102,7 @@ def test_new_secrets_reach_new_workers_and_no_request_fails(site: Served) -> Non
     shutil.copy(first, second)
     with sqlite3.connect(second) as db:
         db.execute("UPDATE travel_destination SET name = ? WHERE id = 1", (RENAMED,))
-    status, body = get(site.port, "/destinations/")
+    status, _, body = get(site.port, "/destinations/", HEADERS)
     assert status == 200 and RENAMED.encode() not in body
 
     master = int(Path(site.env["GUNICORN_PIDFILE"]).read_text())
@@ -130,14 +119,14 @@ def test_new_secrets_reach_new_workers_and_no_request_fails(site: Served) -> Non
             f"DATABASE_URL=sqlite:///{second}\0DJANGO_SECRET_KEY={new_key}\0\0".encode(),
         )
         deadline = time.monotonic() + 30
-        while RENAMED.encode() not in get(site.port, "/destinations/")[1]:
+        while RENAMED.encode() not in get(site.port, "/destinations/", HEADERS)[2]:
             assert time.monotonic() < deadline, "the new workers never used the new database"
             time.sleep(0.2)
         time.sleep(1)
     assert load.report.requests > 100, load.report.summary()
     assert load.report.failures == 0, load.report.failure_samples
     # Only new workers answer now: every answer comes from the second database.
-    assert all(RENAMED.encode() in get(site.port, "/destinations/")[1] for _ in range(10))
+    assert all(RENAMED.encode() in get(site.port, "/destinations/", HEADERS)[2] for _ in range(10))
     log = site.log.read_text()
     assert "secrets: 2 received; new workers take them" in log
     assert new_key not in log
@@ -145,13 +134,13 @@ def test_new_secrets_reach_new_workers_and_no_request_fails(site: Served) -> Non
 
 
 def test_a_reload_that_gets_no_secrets_keeps_the_ones_the_site_has(site: Served) -> None:
-    before = get(site.port, "/destinations/")
+    before = get(site.port, "/destinations/", HEADERS)
     os.kill(site.proc.pid, signal.SIGHUP)
     deadline = time.monotonic() + 15
     while "secrets: not reloaded: none arrived within 2 s" not in site.log.read_text():
         assert time.monotonic() < deadline
         time.sleep(0.1)
     time.sleep(1)  # the new workers start with the secrets the master kept
-    status, body = get(site.port, "/destinations/")
-    assert (status, body.count(RENAMED.encode())) == (200, before[1].count(RENAMED.encode()))
+    status, _, body = get(site.port, "/destinations/", HEADERS)
+    assert (status, body.count(RENAMED.encode())) == (200, before[2].count(RENAMED.encode()))
     assert not Path(site.env["CLOUDSITE_RELOAD_FIFO"]).exists()

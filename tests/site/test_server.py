@@ -2,7 +2,6 @@
 probes as a load balancer sends them, the JSON log on stdout, the worker count, and a graceful
 SIGTERM that finishes the request in flight."""
 
-import http.client
 import json
 import os
 import runpy
@@ -11,27 +10,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from email.message import Message
 from pathlib import Path
 
 import pytest
 
 from tests.site.production import SITE
-from tests.site.served import Served, gunicorn_site
+from tests.site.served import Served, get, gunicorn_site
 
 pytestmark = pytest.mark.network
 # What the ALB sends for a browser's HTTPS request: the site's name and the forwarded scheme.
 THROUGH_THE_LOAD_BALANCER = {"Host": "www.example.com", "X-Forwarded-Proto": "https"}
-
-
-def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
 
 
 def eventually(check: Callable[[], bool], *, timeout: float = 20.0) -> bool:

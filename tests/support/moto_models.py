@@ -21,9 +21,9 @@ moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket) and
 moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
 SSM Parameter, DBInstance).
 
-Deleting the stack deletes what it made (tests/template/test_emulator.py proves it), once the
-buckets are empty and DeletionProtection is "false": as in AWS, moto then refuses to delete a
-protected database. moto reads the YAML (short tags included) as well as minified JSON.
+Deleting the stack deletes what it made (tests/template/test_emulator_secrets.py proves it),
+once the buckets are empty and DeletionProtection is "false": as in AWS, moto then refuses to
+delete a protected database. moto reads the YAML (short tags included) as well as minified JSON.
 
 What no model can fix, so callers must know:
 - moto does not split a CommaDelimitedList parameter's Default: pass every list parameter

@@ -32,6 +32,10 @@ class Override:
         return True
 
     @classmethod
+    def create_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls.BASE.create_from_cloudformation_json(*args, **kwargs)
+
+    @classmethod
     def update_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> Any:
         return cls.BASE.update_from_cloudformation_json(*args, **kwargs)
 

@@ -4,7 +4,8 @@ Each override delegates to moto's own model, then applies what moto drops, throu
 backend the APIs read:
 - SecurityGroup: an inline SecurityGroupEgress replaces the default allow-all rule, as in AWS.
 - RouteTable: deleting the stack deletes it (moto leaves it, and then cannot delete the VPC).
-- FlowLog: an S3 destination with a prefix (moto looks for a bucket named "bucket/prefix/").
+- FlowLog: an S3 destination with a prefix (moto looks for a bucket named "bucket/prefix/"),
+  and deleting the stack deletes it.
 - LoadBalancer and TargetGroup: their attributes are applied, the GetAtt attributes
   CloudWatch needs (LoadBalancerFullName, TargetGroupFullName, ...) exist, and deleting the
   stack deletes the target group.
@@ -102,19 +103,6 @@ class DeletableRouteTable(Override, CloudFormationModel):
     BASE = RouteTable
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: Json,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> RouteTable:
-        return RouteTable.create_from_cloudformation_json(
-            resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
     ) -> None:
@@ -158,6 +146,14 @@ class FlowLog(Override, CloudFormationModel):
         for tag in p.get("Tags", []):
             flow.add_tag(tag["Key"], tag["Value"])
         return flow
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        ec2 = ec2_backends[account_id][region_name]
+        if resource_name in ec2.flow_logs:  # moto's own model deletes nothing
+            ec2.delete_flow_logs([resource_name])
 
 
 class _LoadBalancer(FakeLoadBalancer):

@@ -5,12 +5,15 @@ checkouts on one machine) never collide.
 """
 
 import contextlib
+import http.server
 import os
 import signal
 import socket
+import socketserver
 import subprocess
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +34,25 @@ def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0) 
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listened on {host}:{port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(
+    handler: Callable[..., socketserver.BaseRequestHandler],
+    *,
+    wrap: Callable[[socket.socket], socket.socket] | None = None,
+) -> Iterator[http.server.ThreadingHTTPServer]:
+    """An HTTP server for `handler` on a free loopback port, run by a daemon thread and shut
+    down (and closed) on exit. `wrap` replaces its listening socket, e.g. with a TLS one."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if wrap is not None:
+        server.socket = wrap(server.socket)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextlib.contextmanager

@@ -14,12 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, serving
 
 LOCK = ROOT / "requirements" / "site.txt"
 # The image's interpreter: Debian trixie's CPython 3.13 on x86-64 (manylinux wheels).
@@ -67,11 +66,5 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def package_index() -> Iterator[str]:
     """Serve the wheelhouse on a free loopback port; yields the index URL for PIP_INDEX_URL."""
     handler = partial(_QuietHandler, directory=str(wheelhouse()))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}/simple/"

@@ -4,7 +4,6 @@ evaluated, Fn::If branches chosen, AWS::NoValue dropped. Refs, GetAtts and Subs 
 are, so tests can check what refers to what.
 """
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 import cloudsite
+from cloudsite.conditions import evaluate
 
 TEMPLATE_PATH = Path(cloudsite.__file__).parent / "templates" / "stack.yaml"
 REGION = "us-east-1"
@@ -71,50 +71,12 @@ def render(template: Json, overrides: dict[str, str] | None = None) -> Rendered:
 def condition(rendered: Rendered, name: str) -> bool:
     if name not in rendered.conditions:
         expression = rendered.template["Conditions"][name]
-        rendered.conditions[name] = bool(evaluate(expression, rendered))
+        rendered.conditions[name] = bool(
+            evaluate(
+                expression, rendered.params, rendered.template, lambda n: condition(rendered, n)
+            )
+        )
     return rendered.conditions[name]
-
-
-def evaluate(node: Any, rendered: Rendered) -> Any:
-    """The value of an intrinsic expression that depends only on parameters and mappings."""
-    if not isinstance(node, dict):
-        return [evaluate(n, rendered) for n in node] if isinstance(node, list) else node
-    ((function, args),) = node.items()
-    if function == "Ref":
-        return rendered.params[args]
-    if function == "Condition":
-        return condition(rendered, args)
-    if function == "Fn::Sub":
-        return substitute(args, rendered)
-    values = [evaluate(a, rendered) for a in args] if isinstance(args, list) else args
-    if function == "Fn::Equals":
-        return str(values[0]) == str(values[1])
-    if function == "Fn::Not":
-        return not values[0]
-    if function == "Fn::And":
-        return all(values)
-    if function == "Fn::Or":
-        return any(values)
-    if function == "Fn::Join":
-        return values[0].join(values[1])
-    if function == "Fn::Split":
-        return values[1].split(values[0])
-    if function == "Fn::Select":
-        return values[1][int(values[0])]
-    if function == "Fn::FindInMap":
-        return rendered.template["Mappings"][values[0]][values[1]][values[2]]
-    raise ValueError(f"cannot evaluate {function} without deploying")
-
-
-def substitute(args: Any, rendered: Rendered) -> str:
-    text, names = (args[0], args[1]) if isinstance(args, list) else (args, {})
-    values = {name: evaluate(value, rendered) for name, value in names.items()}
-
-    def value(match: re.Match[str]) -> str:
-        name = match[1]
-        return str(values[name] if name in values else rendered.params[name])
-
-    return re.sub(r"\$\{([^}!]+)\}", value, text)
 
 
 def choose(node: Any, conditions: dict[str, bool]) -> Any:

@@ -3,9 +3,8 @@ a real HTTP server in CloudFormation's place to receive its answer."""
 
 import importlib.util
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -14,6 +13,7 @@ import boto3
 import pytest
 
 from tests.support.moto import moto_environment
+from tests.support.servers import serving
 from tests.template.cfn import Json
 
 pytestmark = pytest.mark.emulator
@@ -51,14 +51,8 @@ def cloudformation() -> Iterator[tuple[str, list[Json]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as server:
         yield f"http://127.0.0.1:{server.server_port}/response?signature=x", answers
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def event(request_type: str, group_id: str, url: str) -> Json:
