@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cloudsite.verify import StackFacts, stack_facts, verify_site
+from cloudsite.verify import Report, StackFacts, stack_facts, verify_site
 from cloudsite.verify.aws import internet_wide, load_balancer_firewall
 from tests.support.moto import aws_env
 from tests.verify.conftest import HOST
@@ -97,17 +97,30 @@ def facts_for(name: str, *, edge: Edge, faults: Faults | None = None) -> tuple[S
     return stack_facts(name, cloudformation=boto3.client("cloudformation")), balancer_dns
 
 
-@pytest.mark.emulator
-@pytest.mark.network
-def test_a_stack_as_configured_passes_every_check(endpoint: str, edge: Edge, pki: Pki) -> None:
+def verify_stack(
+    name: str,
+    *,
+    edge: Edge,
+    pki: Pki,
+    faults: Faults | None = None,
+    balancer_address: str = "127.0.0.1",
+) -> tuple[Report, str]:
+    """Build the stack, then verify_site on it through the edge: (report, balancer DNS name)."""
     edge.apply(EdgeConfig(cert=pki.good))
-    facts, balancer = facts_for("as-configured", edge=edge)
+    facts, balancer = facts_for(name, edge=edge, faults=faults)
     report = verify_site(
         stack_facts=facts,  # no URL: it comes from the stack's SiteUrl output
         http_port=edge.http_port,
-        resolve_overrides={HOST: "127.0.0.1", balancer: "127.0.0.1"},
+        resolve_overrides={HOST: "127.0.0.1", balancer: balancer_address},
         ca_file=pki.ca,
     )
+    return report, balancer
+
+
+@pytest.mark.emulator
+@pytest.mark.network
+def test_a_stack_as_configured_passes_every_check(endpoint: str, edge: Edge, pki: Pki) -> None:
+    report, _ = verify_stack("as-configured", edge=edge, pki=pki)
     assert report.failed_ids() == set(), [(c.id, c.value) for c in report.checks]
     value = {c.id: c.value for c in report.checks}
     assert value["dns"] == f"{HOST} -> 127.0.0.1 (the load balancer)"
@@ -150,14 +163,7 @@ def test_a_stack_that_gets_one_thing_wrong_fails_exactly_that_check(
     endpoint: str, edge: Edge, pki: Pki, case: str
 ) -> None:
     faults, check_id, measured = WRONG[case]
-    edge.apply(EdgeConfig(cert=pki.good))
-    facts, balancer = facts_for(case.replace(" ", "-"), edge=edge, faults=faults)
-    report = verify_site(
-        stack_facts=facts,
-        http_port=edge.http_port,
-        resolve_overrides={HOST: "127.0.0.1", balancer: "127.0.0.1"},
-        ca_file=pki.ca,
-    )
+    report, _ = verify_stack(case.replace(" ", "-"), edge=edge, pki=pki, faults=faults)
     assert report.failed_ids() == {check_id}, [(c.id, c.value) for c in report.checks]
     assert measured in report.by_id(check_id).value
 
@@ -165,13 +171,8 @@ def test_a_stack_that_gets_one_thing_wrong_fails_exactly_that_check(
 @pytest.mark.emulator
 @pytest.mark.network
 def test_a_domain_that_points_elsewhere_fails_dns(endpoint: str, edge: Edge, pki: Pki) -> None:
-    edge.apply(EdgeConfig(cert=pki.good))
-    facts, balancer = facts_for("dns-elsewhere", edge=edge)
-    report = verify_site(
-        stack_facts=facts,
-        http_port=edge.http_port,
-        resolve_overrides={HOST: "127.0.0.1", balancer: "127.0.0.2"},
-        ca_file=pki.ca,
+    report, balancer = verify_stack(
+        "dns-elsewhere", edge=edge, pki=pki, balancer_address="127.0.0.2"
     )
     assert report.failed_ids() == {"dns"}
     assert report.by_id("dns").value == (

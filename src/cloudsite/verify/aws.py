@@ -9,12 +9,17 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cloudsite.outputs import Output, Param
 from cloudsite.verify.model import Check, VerifyError, failed, passed, warned
 
 HTTPS, HTTP = 443, 80
+# (id, label) of each API check; CHECKS at the end pairs them with their functions.
+TARGETS = ("targets", "target health")
+LB_FIREWALL = ("lb-firewall", "load balancer firewall")
+INSTANCE_FIREWALL = ("instance-firewall", "instance firewall")
+TLS_POLICY = ("tls-policy", "listener TLS policy")
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,7 @@ class StackFacts:
         cls, name: str, *, outputs: Mapping[str, Any], parameters: Mapping[str, Any]
     ) -> "StackFacts":
         """From a stack's outputs and parameters, each already keyed by name."""
-        params = parameters
-        cidrs = params.get(Param.ALLOWED_CLIENT_CIDRS)
+        cidrs = parameters.get(Param.ALLOWED_CLIENT_CIDRS)
         return cls(
             name=name,
             site_url=outputs.get(Output.SITE_URL),
@@ -54,7 +58,7 @@ class StackFacts:
             load_balancer_sg=outputs.get(Output.LOAD_BALANCER_SECURITY_GROUP_ID),
             instance_sg=outputs.get(Output.INSTANCE_SECURITY_GROUP_ID),
             client_cidrs=split_list(cidrs) if cidrs is not None else None,
-            tls_policy=params.get(Param.TLS_POLICY) or None,
+            tls_policy=parameters.get(Param.TLS_POLICY) or None,
         )
 
 
@@ -82,10 +86,10 @@ def stack_facts(name: str, *, cloudformation: Any) -> StackFacts:
     return StackFacts.from_stack(stacks[0])
 
 
-def targets_check(facts: StackFacts, *, elbv2: Any) -> Check:
-    label = "target health"
+def targets_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check:
+    check_id, label = TARGETS
     if not facts.target_group_arn:
-        return _missing("targets", label, Output.TARGET_GROUP_ARN)
+        return _missing(check_id, label, Output.TARGET_GROUP_ARN)
     described = elbv2.describe_target_health(TargetGroupArn=facts.target_group_arn)
     targets = described["TargetHealthDescriptions"]
     healthy = [t for t in targets if t["TargetHealth"]["State"] == "healthy"]
@@ -98,12 +102,12 @@ def targets_check(facts: StackFacts, *, elbv2: Any) -> Check:
             if t not in healthy
         )
         return failed(
-            "targets",
+            check_id,
             label,
             f"{value}{': ' + sick if sick else ''}",
             hint="cloudsite logs shows why; the load balancer checks /healthz on each instance",
         )
-    return passed("targets", label, value)
+    return passed(check_id, label, value)
 
 
 def sources(permission: Mapping[str, Any]) -> list[str]:
@@ -129,13 +133,15 @@ def load_balancer_firewall(group: Mapping[str, Any], *, configured: Iterable[str
     ports 443 and 80, each open to exactly the configured client CIDRs."""
     wanted = {ipaddress.ip_network(c, strict=False) for c in configured}
     problems = []
+    opened = set()
     for permission in group.get("IpPermissions", []):
-        where = ports(permission)
+        where, listed = ports(permission), sources(permission)
+        opened.add(where)
         if where not in {f"tcp/{HTTPS}", f"tcp/{HTTP}"}:
-            problems.append(f"{where} open to {', '.join(sources(permission))}")
+            problems.append(f"{where} open to {', '.join(listed)}")
             continue
         found = set()
-        for source in sources(permission):
+        for source in listed:
             try:
                 found.add(ipaddress.ip_network(source, strict=False))
             except ValueError:
@@ -146,18 +152,18 @@ def load_balancer_firewall(group: Mapping[str, Any], *, configured: Iterable[str
         if where == f"tcp/{HTTPS}" and wanted - found:
             missing = ", ".join(sorted(str(n) for n in wanted - found))
             problems.append(f"{where} closed to {missing}")
-    if not any(ports(p) == f"tcp/{HTTPS}" for p in group.get("IpPermissions", [])):
+    if f"tcp/{HTTPS}" not in opened:
         problems.append(f"tcp/{HTTPS} not open at all")
     return problems
 
 
-def lb_firewall_check(facts: StackFacts, *, ec2: Any) -> Check:
-    label = "load balancer firewall"
+def lb_firewall_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check:
+    check_id, label = LB_FIREWALL
     if not facts.load_balancer_sg:
-        return _missing("lb-firewall", label, Output.LOAD_BALANCER_SECURITY_GROUP_ID)
+        return _missing(check_id, label, Output.LOAD_BALANCER_SECURITY_GROUP_ID)
     if facts.client_cidrs is None:
         return warned(
-            "lb-firewall",
+            check_id,
             label,
             "configured client CIDRs unknown",
             hint=f"the stack has no {Param.ALLOWED_CLIENT_CIDRS} parameter",
@@ -167,12 +173,12 @@ def lb_firewall_check(facts: StackFacts, *, ec2: Any) -> Check:
     configured = ", ".join(facts.client_cidrs)
     if problems:
         return failed(
-            "lb-firewall",
+            check_id,
             label,
             f"{facts.load_balancer_sg}: {'; '.join(problems)} (configured: {configured})",
             hint="redeploy (cloudsite up) to restore the rules, and remove any added by hand",
         )
-    return passed("lb-firewall", label, f"80 and 443 open to {configured} only, as configured")
+    return passed(check_id, label, f"80 and 443 open to {configured} only, as configured")
 
 
 def internet_wide(source: str) -> bool:
@@ -186,7 +192,7 @@ def internet_wide(source: str) -> bool:
 
 def instance_firewall_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check:
     """The instance security group, and every group on an instance behind the target group."""
-    label = "instance firewall"
+    check_id, label = INSTANCE_FIREWALL
     groups = {facts.instance_sg} if facts.instance_sg else set()
     if facts.target_group_arn:
         described = elbv2.describe_target_health(TargetGroupArn=facts.target_group_arn)
@@ -204,7 +210,7 @@ def instance_firewall_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check
                 for g in i["SecurityGroups"]
             }
     if not groups:
-        return _missing("instance-firewall", label, Output.INSTANCE_SECURITY_GROUP_ID)
+        return _missing(check_id, label, Output.INSTANCE_SECURITY_GROUP_ID)
     described_groups = ec2.describe_security_groups(GroupIds=sorted(groups))["SecurityGroups"]
     open_rules = [
         f"{g['GroupId']} allows {source} on {ports(p)}"
@@ -215,37 +221,37 @@ def instance_firewall_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check
     ]
     if open_rules:
         return failed(
-            "instance-firewall",
+            check_id,
             label,
             "; ".join(open_rules),
             hint="instances take traffic from the load balancer's group only; "
             "use SSM Session Manager instead of SSH from anywhere",
         )
     counted = "1 group" if len(groups) == 1 else f"{len(groups)} groups"
-    return passed("instance-firewall", label, f"{counted}, none open to the internet")
+    return passed(check_id, label, f"{counted}, none open to the internet")
 
 
-def tls_policy_check(facts: StackFacts, *, elbv2: Any) -> Check:
-    label = "listener TLS policy"
+def tls_policy_check(facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check:
+    check_id, label = TLS_POLICY
     if not facts.https_listener_arn:
-        return _missing("tls-policy", label, Output.HTTPS_LISTENER_ARN)
+        return _missing(check_id, label, Output.HTTPS_LISTENER_ARN)
     listener = elbv2.describe_listeners(ListenerArns=[facts.https_listener_arn])["Listeners"][0]
     policy = listener.get("SslPolicy") or "(none)"
     if facts.tls_policy is None:
         return warned(
-            "tls-policy",
+            check_id,
             label,
             f"{policy}; configured policy unknown",
             hint=f"the stack has no {Param.TLS_POLICY} parameter",
         )
     if policy != facts.tls_policy:
         return failed(
-            "tls-policy",
+            check_id,
             label,
             f"{policy}, configured {facts.tls_policy}",
             hint="redeploy (cloudsite up); a policy changed by hand drifts from the stack",
         )
-    return passed("tls-policy", label, f"{policy}, as configured")
+    return passed(check_id, label, f"{policy}, as configured")
 
 
 def _missing(check_id: str, label: str, output: str) -> Check:
@@ -255,3 +261,16 @@ def _missing(check_id: str, label: str, output: str) -> Check:
         f"the stack has no {output} output",
         hint="the stack predates this cloudsite version; redeploy with cloudsite up",
     )
+
+
+class AwsCheck(Protocol):
+    def __call__(self, facts: StackFacts, *, ec2: Any, elbv2: Any) -> Check: ...
+
+
+# Every API check as (id, label, function), in the checklist's order.
+CHECKS: tuple[tuple[str, str, AwsCheck], ...] = (
+    (*TARGETS, targets_check),
+    (*LB_FIREWALL, lb_firewall_check),
+    (*INSTANCE_FIREWALL, instance_firewall_check),
+    (*TLS_POLICY, tls_policy_check),
+)

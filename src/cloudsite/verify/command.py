@@ -26,7 +26,7 @@ def parse_resolves(resolves: tuple[str, ...]) -> dict[str, str]:
                 "not HOST:ADDRESS",
                 hint="for example www.example.com:203.0.113.7",
             )
-        pairs[host.lower()] = address.strip("[]")
+        pairs[host] = address.strip("[]")  # verify_site matches names case-insensitively
     return pairs
 
 

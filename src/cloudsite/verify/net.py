@@ -11,7 +11,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,14 +48,20 @@ class Response:
 
     def header(self, name: str) -> str | None:
         """The first value of a header, or None."""
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+        return next(iter(header_values(self.headers, name)), None)
 
     def header_all(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
+        return header_values(self.headers, name)
 
 
-def parse_url(url: str) -> tuple[str, int, str]:
-    """(host, https port, path) of an https:// URL; a bare host name means https://host/."""
+def header_values(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
+    """Every value of a header, in order; header names are case-insensitive."""
+    wanted = name.lower()
+    return [v for k, v in headers if k.lower() == wanted]
+
+
+def parse_url(url: str) -> tuple[str, int]:
+    """(host, https port) of an https:// URL; a bare host name means https://host/."""
     if "://" not in url:
         url = f"https://{url}"
     parts = urlsplit(url)
@@ -71,7 +77,7 @@ def parse_url(url: str) -> tuple[str, int, str]:
         ) from None
     if not parts.hostname:
         raise VerifyError(url, "there is no host name in it", hint="use https://HOST[:PORT]/")
-    return parts.hostname, port, parts.path or "/"
+    return parts.hostname, port
 
 
 def resolve(host: str, *, overrides: Mapping[str, str] | None = None) -> tuple[str, ...]:

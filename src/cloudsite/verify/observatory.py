@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from cloudsite.verify import cookies, csp, sri
+from cloudsite.verify.net import header_values
 from cloudsite.verify.scoring import TestResult, letter
 
 MINIMUM_FOR_BONUS = 90
@@ -41,11 +42,10 @@ class Page:
     origin: str = ""
 
     def values(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
+        return header_values(self.headers, name)
 
     def first(self, name: str) -> str | None:
-        values = self.values(name)
-        return values[0] if values else None
+        return next(iter(self.values(name)), None)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def verify_site(
             "no URL, and the stack has no SiteUrl output",
             hint="give the site's URL: cloudsite verify https://www.example.com/",
         )
-    host, https_port, _ = parse_url(url)
+    host, https_port = parse_url(url)
     overrides = {k.lower(): v for k, v in (resolve_overrides or {}).items()}
     addresses = resolve(host, overrides=overrides)
     site = Site(host, https_port, http_port, addresses, timeout)
@@ -131,20 +132,9 @@ def _aws_tasks(facts: aws.StackFacts, clients: AwsClients) -> list[Task]:
 
         return task
 
-    ec2, elbv2 = clients.ec2, clients.elbv2
     return [
-        guarded("targets", "target health", lambda: aws.targets_check(facts, elbv2=elbv2)),
-        guarded(
-            "lb-firewall", "load balancer firewall", lambda: aws.lb_firewall_check(facts, ec2=ec2)
-        ),
-        guarded(
-            "instance-firewall",
-            "instance firewall",
-            lambda: aws.instance_firewall_check(facts, ec2=ec2, elbv2=elbv2),
-        ),
-        guarded(
-            "tls-policy", "listener TLS policy", lambda: aws.tls_policy_check(facts, elbv2=elbv2)
-        ),
+        guarded(check_id, label, partial(run, facts, ec2=clients.ec2, elbv2=clients.elbv2))
+        for check_id, label, run in aws.CHECKS
     ]
 
 

@@ -151,7 +151,7 @@ def cookies_check(set_cookies: list[str]) -> Check:
     found = cookies.parse_all(set_cookies)
     if not found:
         return passed("cookies", "cookies", "none set on the home page")
-    bad = {c.name: cookies.problems(c) for c in found if cookies.problems(c)}
+    bad = {c.name: problems for c in found if (problems := cookies.problems(c))}
     if bad:
         listed = "; ".join(f"{name}: {', '.join(p)}" for name, p in bad.items())
         return failed(
