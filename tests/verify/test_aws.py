@@ -218,3 +218,39 @@ def test_cli_without_url_or_stack_verifies_the_configured_site(
     result = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["stack"] == "configured-site"
+
+
+# The region only in cloudsite.toml: the environment names none, or another one.
+REGION_ENV = {
+    "no-region-in-env": {},
+    "another-region-in-env": {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"},
+}
+
+
+@pytest.mark.emulator
+@pytest.mark.network
+@pytest.mark.parametrize("case", list(REGION_ENV))
+def test_cli_runs_the_aws_checks_in_the_configured_region(
+    endpoint: str, edge: Edge, pki: Pki, tmp_path: Path, case: str
+) -> None:
+    """The region in cloudsite.toml is the region of every API call, not only the stack's."""
+    edge.apply(EdgeConfig(cert=pki.good))
+    _, balancer = facts_for(case, edge=edge)  # in aws_env's region, us-east-1
+    (tmp_path / "cloudsite.toml").write_text(f'name = "{case}"\nregion = "us-east-1"\n')
+    env = {k: v for k, v in os.environ.items() if k != "CLOUDSITE_NAME"} | aws_env(endpoint)
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        env.pop(key)
+    argv = [
+        sys.executable, "-m", "cloudsite", "verify", "--json",
+        "--http-port", str(edge.http_port), "--ca-bundle", str(pki.ca),
+        "--resolve", f"{HOST}:127.0.0.1", "--resolve", f"{balancer}:127.0.0.1",
+    ]  # fmt: skip
+    result = subprocess.run(
+        argv, env=env | REGION_ENV[case], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["stack"] == case
+    value = {c["id"]: c["value"] for c in report["checks"]}
+    assert value["targets"] == "2/2 healthy"
+    assert value["tls-policy"] == f"{CONFIGURED_POLICY}, as configured"

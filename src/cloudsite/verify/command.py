@@ -6,11 +6,15 @@ Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 verify 
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cloudsite.verify.aws import StackFacts, stack_facts
+from cloudsite.verify.aws import stack_facts
 from cloudsite.verify.model import VerifyError
+
+if TYPE_CHECKING:
+    from cloudsite.verify.runner import AwsClients
 
 EXIT_FAILED, EXIT_ERROR = 1, 2
 
@@ -51,7 +55,10 @@ def run_verify(
                 "no URL and no stack",
                 hint="give the URL (cloudsite verify https://www.example.com/) or --stack NAME",
             )
-        facts = _facts(stack, timeout=timeout, region=region) if stack else None
+        clients, facts = None, None
+        if stack:
+            clients = _clients(stack, timeout=timeout, region=region)
+            facts = stack_facts(stack, cloudformation=clients.cloudformation)
         report = verify_site(
             url,
             stack_facts=facts,
@@ -59,6 +66,7 @@ def run_verify(
             http_port=http_port,
             resolve_overrides=parse_resolves(resolves),
             ca_file=Path(ca_bundle) if ca_bundle else None,
+            aws_clients=clients,
         )
     except VerifyError as exc:
         click.echo(f"error: {exc.what}: {exc.why}", err=True)
@@ -71,19 +79,17 @@ def run_verify(
     return 0 if report.ok else EXIT_FAILED
 
 
-def _facts(stack: str, *, timeout: float, region: str | None) -> "StackFacts":
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2})
+def _clients(stack: str, *, timeout: float, region: str | None) -> "AwsClients":
+    """The clients for reading the stack and for the API checks, all in the same region."""
     from botocore.exceptions import BotoCoreError
 
+    from cloudsite.verify.runner import AwsClients
+
     try:
-        client = boto3.client("cloudformation", config=config, region_name=region)
+        return AwsClients.from_environment(timeout=timeout, region=region)
     except BotoCoreError as exc:  # no region, an unknown profile: nothing was called yet
         raise VerifyError(
             f"stack {stack}",
             str(exc),
             hint="give a URL, or set the region (region in cloudsite.toml, or AWS_REGION)",
         ) from None
-    return stack_facts(stack, cloudformation=client)

@@ -17,19 +17,25 @@ DEFAULT_TIMEOUT = 4.0  # seconds per network operation; checks run side by side
 
 @dataclass(frozen=True)
 class AwsClients:
-    """boto3 clients for the API checks (built from the environment when not given)."""
+    """boto3 clients for the API checks (built from the environment when not given), and for
+    reading the stack (`cloudsite verify` only: `up` already knows its stack)."""
 
     ec2: Any
     elbv2: Any
+    cloudformation: Any = None
 
     @classmethod
-    def from_environment(cls, *, timeout: float) -> "AwsClients":
+    def from_environment(cls, *, timeout: float, region: str | None = None) -> "AwsClients":
+        """Every client in one region: `region` (the configured one), else the standard chain
+        (AWS_REGION, the profile). Raises botocore's NoRegionError when there is none."""
         import boto3
         from botocore.config import Config
 
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2})
         return cls(
-            ec2=boto3.client("ec2", config=config), elbv2=boto3.client("elbv2", config=config)
+            ec2=boto3.client("ec2", config=config, region_name=region),
+            elbv2=boto3.client("elbv2", config=config, region_name=region),
+            cloudformation=boto3.client("cloudformation", config=config, region_name=region),
         )
 
 
