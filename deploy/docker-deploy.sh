@@ -71,21 +71,10 @@ image="$name:${commit:0:12}"
     "the build log is above"
 
 # ---------------------------------------------------------------- 3. a candidate, checked first
-run_flags=(--read-only --tmpfs "/tmp:rw,noexec,nosuid,nodev,size=64m" --cap-drop ALL
-  --security-opt no-new-privileges --stop-timeout 30)
+hardening_flags 30
 while IFS='=' read -r var _; do
-  case "$var" in DJANGO_* | DATABASE_URL | WEB_CONCURRENCY | GUNICORN_THREADS) run_flags+=(-e "$var") ;; esac
+  case "$var" in DJANGO_* | DATABASE_URL | WEB_CONCURRENCY | GUNICORN_THREADS) RUN_FLAGS+=(-e "$var") ;; esac
 done < <(env)
-
-probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
-healthy() {  # healthy NAME PORT: /healthz and /readyz answer 200 before the timeout or an exit
-  local deadline=$((SECONDS + timeout))
-  until probe "$2" /healthz && probe "$2" /readyz; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    [ "$(docker container inspect --format '{{.State.Status}}' "$1" 2>/dev/null)" = running ] || return 1
-    sleep 1
-  done
-}
 
 discard() {  # discard NAME: show its last log lines, then remove it
   docker logs --tail 20 "$1" >&2 2>&1 || true
@@ -95,9 +84,9 @@ discard() {  # discard NAME: show its last log lines, then remove it
 candidate="$name-candidate"
 docker rm --force "$candidate" >/dev/null 2>&1 || true
 msg "starting $image as a candidate"
-docker run --detach --name "$candidate" "${run_flags[@]}" --publish 127.0.0.1::8000 "$image" >/dev/null
+docker run --detach --name "$candidate" "${RUN_FLAGS[@]}" --publish 127.0.0.1::8000 "$image" >/dev/null
 spare=$(docker port "$candidate" 8000/tcp | head -n 1 | sed 's/.*://')
-if ! healthy "$candidate" "$spare"; then
+if ! wait_ready "$spare" "$timeout" "$candidate"; then
   discard "$candidate"
   fail "the new version ($ref, ${commit:0:12}) exited or did not answer /healthz and /readyz within $timeout s" \
     "its last log lines are above; the running site was not touched"
@@ -114,8 +103,8 @@ if docker container inspect "$name" >/dev/null 2>&1; then
   docker stop "$old" >/dev/null
 fi
 msg "starting $image on $bind:$port"
-if ! docker run --detach --name "$name" --restart unless-stopped "${run_flags[@]}" \
-  --publish "$bind:$port:8000" "$image" >/dev/null || ! healthy "$name" "$port"; then
+if ! docker run --detach --name "$name" --restart unless-stopped "${RUN_FLAGS[@]}" \
+  --publish "$bind:$port:8000" "$image" >/dev/null || ! wait_ready "$port" "$timeout" "$name"; then
   discard "$name"
   if [ -n "$old" ]; then
     docker rename "$old" "$name" && docker start "$name" >/dev/null

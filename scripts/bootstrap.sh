@@ -22,7 +22,7 @@ esac
 
 stamp=$venv/.installed
 current=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$current" ]; then
+if stamp_matches "$stamp" "$current"; then
   exit 0
 fi
 msg "installing the locked dependencies into $venv"
@@ -32,4 +32,4 @@ msg "installing the locked dependencies into $venv"
 if [ "$which" = dev ]; then
   "$venv/bin/python" -m pip install -qq --no-deps --no-build-isolation -e .
 fi
-echo "$current" > "$stamp"
+stamp_write "$stamp" "$current"

@@ -25,7 +25,7 @@ install_guard() {
   local stamp=$guard_dir/node_modules/.installed
   local current
   current=$(sha256sum "$guard_dir/package-lock.json" | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$current" ]; then
+  if stamp_matches "$stamp" "$current"; then
     return 0
   fi
   if ! command -v npm >/dev/null 2>&1; then
@@ -33,7 +33,7 @@ install_guard() {
   fi
   msg "installing the cfn-guard rules and binary (npm ci in tools/cfn-guard)"
   (cd "$guard_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
-  echo "$current" >"$stamp"
+  stamp_write "$stamp" "$current"
 }
 
 guard_binary() {

@@ -39,7 +39,7 @@ lint() {
 lint
 [ "$mode" = lint ] && exit 0
 scripts/system-packages.sh
-[ -x scripts/podman.sh ] && scripts/podman.sh setup
+scripts/podman.sh setup
 
 msg "pytest: every suite (the site on SQLite)"
 "$py/pytest" "$@"

@@ -67,18 +67,40 @@ class RequestLogMiddleware:
         request_id = _request_id(request)
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        access_log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "remote_addr": client_address(request),
-            },
+        log_request(
+            request_id=request_id,
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            started=started,
+            remote_addr=client_address(request),
         )
         return response
+
+
+def log_request(
+    *,
+    request_id: str,
+    method: str | None,
+    path: str,
+    status: int,
+    started: float,
+    remote_addr: str,
+    **more: object,
+) -> None:
+    """The one JSON access-log line per request; `more` adds keys after the common ones."""
+    access_log.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "remote_addr": remote_addr,
+            **more,
+        },
+    )
 
 
 def _request_id(request: HttpRequest) -> str:

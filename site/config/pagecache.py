@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from config.middleware import access_log, client_address_from, request_id_from
+from config.middleware import client_address_from, log_request, request_id_from
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -103,19 +103,16 @@ class FrontPageCache:
         status, headers, body = entry
         request_id = request_id_from(environ.get("HTTP_X_AMZN_TRACE_ID", ""))
         start_response(status, [*headers, ("X-Request-ID", request_id)])
-        access_log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": "GET",
-                "path": environ.get("PATH_INFO", ""),
-                "status": int(status.split(" ", 1)[0]),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "remote_addr": client_address_from(
-                    environ.get("HTTP_X_FORWARDED_FOR", ""), environ.get("REMOTE_ADDR", "")
-                ),
-                "cache": "front",
-            },
+        log_request(
+            request_id=request_id,
+            method="GET",
+            path=environ.get("PATH_INFO", ""),
+            status=int(status.split(" ", 1)[0]),
+            started=started,
+            remote_addr=client_address_from(
+                environ.get("HTTP_X_FORWARDED_FOR", ""), environ.get("REMOTE_ADDR", "")
+            ),
+            cache="front",
         )
         return [body]
 

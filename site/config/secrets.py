@@ -69,13 +69,14 @@ def apply_environment() -> None:
     from django.conf import settings
     from django.db import connections
 
+    from config.settings.base import database_from, secret_keys_from
+
     env = environ.Env()
-    if key := env.str("DJANGO_SECRET_KEY", default=""):
+    key, fallbacks = secret_keys_from(env)
+    if key:
         settings.SECRET_KEY = key
-        settings.SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+        settings.SECRET_KEY_FALLBACKS = fallbacks
     if os.environ.get("DATABASE_URL"):
         # In place: Django's connection handler holds this same dict.
-        database = settings.DATABASES["default"]
-        kept = {k: database[k] for k in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS") if k in database}
-        database.update(env.db("DATABASE_URL"), **kept)
+        settings.DATABASES["default"].update(database_from(env))
     connections.close_all()

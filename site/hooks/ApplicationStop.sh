@@ -17,7 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 msg "${LIFECYCLE_EVENT:-ApplicationStop} of deployment ${DEPLOYMENT_ID:-?}"
 if [ -r "${CLOUDSITE_ENV_FILE:-/etc/cloudsite/env}" ]; then
   load_instance_env
+else
+  instance_defaults
 fi
-name=${CLOUDSITE_CONTAINER:-cloudsite-web}
-container_stop "$name-migrate"  # a migration cut short by a failed deployment
-container_stop "$name"
+container_stop "$CLOUDSITE_CONTAINER-migrate"  # a migration cut short by a failed deployment
+container_stop "$CLOUDSITE_CONTAINER"

@@ -21,15 +21,10 @@ running=$(docker container inspect --format '{{.Config.Image}}' "$CLOUDSITE_CONT
 [ "$running" = "$image" ] \
   || fail "$CLOUDSITE_CONTAINER runs $running, not this revision's $image"
 
-probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$CLOUDSITE_APP_PORT$1"; }
-deadline=$((SECONDS + CLOUDSITE_VALIDATE_TIMEOUT))
-until probe /healthz && probe /readyz; do
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    msg "$CLOUDSITE_CONTAINER: $(docker container inspect --format '{{.State.Status}}, restarted {{.RestartCount}} times' "$CLOUDSITE_CONTAINER" 2>&1)"
-    docker logs --tail 30 "$CLOUDSITE_CONTAINER" >&2 2>&1 || true
-    fail "$CLOUDSITE_CONTAINER: /healthz and /readyz did not both answer 200 within ${CLOUDSITE_VALIDATE_TIMEOUT} s" \
-      "the container's last log lines are above; CodeDeploy rolls back to the last good revision"
-  fi
-  sleep 1
-done
+if ! wait_ready "$CLOUDSITE_APP_PORT" "$CLOUDSITE_VALIDATE_TIMEOUT"; then
+  msg "$CLOUDSITE_CONTAINER: $(docker container inspect --format '{{.State.Status}}, restarted {{.RestartCount}} times' "$CLOUDSITE_CONTAINER" 2>&1)"
+  docker logs --tail 30 "$CLOUDSITE_CONTAINER" >&2 2>&1 || true
+  fail "$CLOUDSITE_CONTAINER: /healthz and /readyz did not both answer 200 within ${CLOUDSITE_VALIDATE_TIMEOUT} s" \
+    "the container's last log lines are above; CodeDeploy rolls back to the last good revision"
+fi
 msg "$CLOUDSITE_CONTAINER: healthy and ready on port $CLOUDSITE_APP_PORT"

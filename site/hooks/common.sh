@@ -5,6 +5,7 @@
 #   msg TEXT...             progress, on stderr (CodeDeploy keeps it in the deployment log)
 #   fail WHAT [HINT]        "error: WHAT" and "hint: HINT" on stderr, then exit 1
 #   load_instance_env       source the instance's env file (docs/interfaces.md, 4) + defaults
+#   instance_defaults       the defaults alone, for a hook that runs without an env file
 #   bundle_image_uri        the image of the revision being deployed (the bundle's image-uri)
 #   registry_login URI      `docker login` to URI's registry with an ECR token
 #   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH, exported;
@@ -13,8 +14,12 @@
 #                           container through a pipe only (never argv, env of docker, a file or a log):
 #                           DJANGO_SECRET_KEY, DJANGO_SECRET_KEY_FALLBACKS during a rotation,
 #                           DATABASE_URL with a database
+#   hardening_flags SECONDS RUN_FLAGS: the hardening flags alone, SECONDS for --stop-timeout
 #   container_flags         RUN_FLAGS: the hardening, logging, network and settings flags
 #   container_stop NAME     graceful stop and removal; nothing to do when NAME does not exist
+#   wait_ready PORT TIMEOUT [CONTAINER]   true once /healthz and /readyz answer 200 on
+#                           127.0.0.1:PORT; false after TIMEOUT seconds, or once CONTAINER
+#                           (when given) is no longer running
 #   hand_secrets COMMAND    pipe SECRETS to the container's `start COMMAND` (`secrets` at start,
 #                           `reload` while it runs), then remember their fingerprint
 #   secrets_changed         true when SECRETS differ from what the container was last handed
@@ -50,6 +55,15 @@ load_instance_env() {
     "user data writes it before the CodeDeploy agent starts; see /var/log/cloud-init-output.log"
   # shellcheck source=/dev/null
   source "$file"
+  instance_defaults
+  local name
+  for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
+    [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
+  done
+  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+}
+
+instance_defaults() {
   CLOUDSITE_CONTAINER=${CLOUDSITE_CONTAINER:-cloudsite-web}
   CLOUDSITE_LOG_DRIVER=${CLOUDSITE_LOG_DRIVER:-awslogs}
   CLOUDSITE_BIND_ADDRESS=${CLOUDSITE_BIND_ADDRESS:-}
@@ -57,11 +71,6 @@ load_instance_env() {
   CLOUDSITE_VALIDATE_TIMEOUT=${CLOUDSITE_VALIDATE_TIMEOUT:-120}
   CLOUDSITE_STOP_TIMEOUT=${CLOUDSITE_STOP_TIMEOUT:-30}
   CLOUDSITE_STATE_DIR=${CLOUDSITE_STATE_DIR:-/run/cloudsite}
-  local name
-  for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
-    [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
-  done
-  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
 }
 
 bundle_image_uri() {
@@ -194,9 +203,13 @@ read_secrets() {
   msg "secrets: ${#SECRETS[@]} read from Secrets Manager, $KEY_FALLBACKS fallback key(s) (values never printed)"
 }
 
-container_flags() {
+hardening_flags() {
   RUN_FLAGS=(--read-only --tmpfs "/tmp:rw,noexec,nosuid,nodev,size=64m" --cap-drop ALL
-    --security-opt no-new-privileges --stop-timeout "$CLOUDSITE_STOP_TIMEOUT")
+    --security-opt no-new-privileges --stop-timeout "$1")
+}
+
+container_flags() {
+  hardening_flags "$CLOUDSITE_STOP_TIMEOUT"
   if [ "$CLOUDSITE_LOG_DRIVER" = awslogs ]; then
     RUN_FLAGS+=(--log-driver awslogs --log-opt "awslogs-region=$AWS_REGION"
       --log-opt "awslogs-group=${CLOUDSITE_APP_LOG_GROUP:?CLOUDSITE_APP_LOG_GROUP is not set}"
@@ -216,9 +229,22 @@ container_stop() {
     msg "$name: no such container, nothing to stop"
     return 0
   fi
-  msg "$name: stopping (in-flight requests get up to ${CLOUDSITE_STOP_TIMEOUT:-30} s)"
-  docker stop --time "${CLOUDSITE_STOP_TIMEOUT:-30}" "$name" >/dev/null
+  msg "$name: stopping (in-flight requests get up to $CLOUDSITE_STOP_TIMEOUT s)"
+  docker stop --time "$CLOUDSITE_STOP_TIMEOUT" "$name" >/dev/null
   docker rm "$name" >/dev/null
+}
+
+_probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
+
+wait_ready() {
+  local deadline=$((SECONDS + $2))
+  until _probe "$1" /healthz && _probe "$1" /readyz; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    if [ -n "${3:-}" ]; then
+      [ "$(docker container inspect --format '{{.State.Status}}' "$3" 2>/dev/null)" = running ] || return 1
+    fi
+    sleep 1
+  done
 }
 
 # The fingerprint of SECRETS: a SHA-256 of the records, so a change is seen without keeping a
@@ -231,7 +257,7 @@ hand_secrets() {
     | docker exec --interactive "$CLOUDSITE_CONTAINER" /app/bin/start "$1" \
     || fail "$CLOUDSITE_CONTAINER: the secrets did not reach the container ($1)" \
       "docker logs $CLOUDSITE_CONTAINER"
-  (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR" && _secrets_fingerprint >"$(_fingerprint_file)")
+  (umask 077 && _secrets_fingerprint >"$(_fingerprint_file)")
 }
 
 lock_secrets() {

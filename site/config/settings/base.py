@@ -4,17 +4,25 @@ Reference: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
+
 # ------------------------------------------------------------------ core
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-# Keys that still verify old sessions and signatures during a rotation (comma-separated).
-SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+def secret_keys_from(env: environ.Env) -> tuple[str, list[str]]:
+    """The secret key and the keys that still verify old sessions and signatures during a
+    rotation (comma-separated). config.secrets applies them again when they change."""
+    key = env.str("DJANGO_SECRET_KEY", default="")
+    fallbacks = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+    return key, fallbacks
+
+
+SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys_from(env)
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -69,14 +77,21 @@ TEMPLATES = [
     },
 ]
 
+
 # ------------------------------------------------------------------ database
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 # SQLite is the embedded default; DATABASE_URL=postgres://... selects PostgreSQL (psycopg 3).
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+def database_from(env: environ.Env) -> dict[str, Any]:
+    """The default database; config.secrets applies it again when DATABASE_URL changes."""
+    database: dict[str, Any] = env.db(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+    database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
+DATABASES = {"default": database_from(env)}
 
 # ------------------------------------------------------------------ caches
 # The public pages are cached whole (see travel/views.py); a local-memory cache per process
