@@ -197,3 +197,56 @@ def template(ctx: Context, *, parameters: bool) -> int:
         )
     ctx.ui.data(json.dumps(params, indent=2))
     return 0
+
+
+def init(ctx: Context, *, eject: bool, force: bool) -> int:
+    """Detect the project, write cloudsite.toml, optionally eject the runtime layer."""
+    from cloudsite.project.init import init as project_init
+
+    project = ctx.project()
+    result = project_init(project, ctx.cfg, eject=eject, force=force)
+    _project_summary(ctx, project)
+    if result.config_written:
+        ctx.ui.done(f"wrote {result.config_written.name}")
+    else:
+        ctx.ui.info("cloudsite.toml exists: left as it is")
+    if result.ejected:
+        ctx.ui.done(
+            f"ejected {len(result.ejected)} files into .cloudsite/: the project's copies win "
+            "from now on (delete one to go back to cloudsite's)"
+        )
+    ctx.ui.info("next: `cloudsite build` makes the image here; `cloudsite up` deploys it to AWS")
+    return 0
+
+
+def _project_summary(ctx: Context, project: Any) -> None:
+    if ctx.ui.json_output:
+        ctx.ui.emit_json({"project": dict(project.summary()), "notes": list(project.notes)})
+        return
+    ctx.ui.data(f"Django project in {project.root}:")
+    for what, found in project.summary():
+        ctx.ui.data(f"  {what:<14} {found}")
+    for note in project.notes:
+        ctx.ui.warn(note)
+
+
+def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
+    """The production image, built here by the script CodeBuild runs."""
+    from pathlib import Path
+
+    from cloudsite.project.image import default_tag, image_build
+
+    project = ctx.project()
+    package = ctx.package()
+    tag = tag or default_tag(package)
+    log = Path(ctx.cfg.project_dir) / ".cloudsite" / "local" / "build.log"
+    ctx.ui.info(f"building {ctx.cfg.name}:{tag} from {len(package.files)} files ({project.settings}, Python {project.python.version})")  # fmt: skip
+    built = image_build(
+        package, name=ctx.cfg.name, tag=tag, no_cache=no_cache, log=log, progress=ctx.ui.info
+    )
+    ctx.ui.done(f"built {built.image}: {built.size / 1e6:.1f} MB in {built.seconds:.1f} s (log: {log})")  # fmt: skip
+    if ctx.ui.json_output:
+        ctx.ui.emit_json({"image": built.image, "size": built.size, "seconds": round(built.seconds, 1)})  # fmt: skip
+    else:
+        ctx.ui.data(built.image)
+    return 0

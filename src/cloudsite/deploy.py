@@ -80,7 +80,7 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
             f"started pipeline {name} on {ctx.cfg.github_repository}@{ctx.cfg.github_branch}"
         )
         return Shipped(pipeline=name, execution_id=execution)
-    package = ship.package_build(ctx.cfg.source_path)
+    package = ctx.package()
     size = f"{len(package.data) / 1e6:.1f} MB"
     ctx.ui.info(f"packaged {len(package.files)} files ({size}, sha256 {package.sha256[:12]})")
     bucket = output(state, Output.SOURCE_BUCKET_NAME)

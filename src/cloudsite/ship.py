@@ -3,7 +3,9 @@ then the pipeline started on exactly that object version (see docs/interfaces.md
 
 The same tree always gives the same bytes: entries sorted, timestamps fixed at 1980-01-01,
 modes reduced to 0644/0755, the system fixed to Unix. Files that `.gitignore` (any folder) or
-the root `.dockerignore` exclude are left out, and so is `.git`.
+the root `.dockerignore` exclude are left out, and so are `.git` and the project's own
+`.cloudsite/` (local state and ejected files): the runtime layer is added as `extra` entries
+under `.cloudsite/` instead (cloudsite.project.shipment).
 """
 
 import hashlib
@@ -11,6 +13,7 @@ import io
 import os
 import stat
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -20,6 +23,7 @@ from cloudsite.outputs import SOURCE_OBJECT_KEY
 
 FIXED_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
 ALWAYS_SKIPPED: Final = frozenset({".git"})
+RESERVED: Final = ".cloudsite"  # at the root only: the runtime layer's folder in the zip
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def _walk(
     if gitignore.is_file():
         git = [*git, (prefix, ignore.gitignore_rules(gitignore.read_text(errors="replace")))]
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.name in ALWAYS_SKIPPED:
+        if entry.name in ALWAYS_SKIPPED or (not prefix and entry.name == RESERVED):
             continue
         rel = prefix + entry.name
         is_dir = entry.is_dir(follow_symlinks=False)
@@ -86,19 +90,24 @@ def _git_ignored(git: list[tuple[str, list[ignore.Rule]]], rel: str, *, is_dir: 
     return ignored
 
 
-def package_build(root: Path) -> Package:
-    """The zip of `root`, byte for byte the same for the same tree."""
+def package_build(root: Path, *, extra: Mapping[str, tuple[bytes, bool]] | None = None) -> Package:
+    """The zip of `root`, byte for byte the same for the same tree; `extra` adds entries
+    {path in the zip: (content, executable)} that are not in the tree."""
+    entries: dict[str, tuple[bytes, bool]] = {
+        name: (path.read_bytes(), bool(path.stat().st_mode & stat.S_IXUSR))
+        for name, path in package_files(root)
+    }
+    entries.update(extra or {})
     buffer = io.BytesIO()
-    files = package_files(root)
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name, path in files:
+        for name in sorted(entries):
+            data, executable = entries[name]
             info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
             info.create_system = 3  # Unix, so the modes below are honoured by unzip
-            executable = path.stat().st_mode & stat.S_IXUSR
             info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
-    return Package(data=buffer.getvalue(), files=tuple(name for name, _ in files))
+            archive.writestr(info, data, compresslevel=9)
+    return Package(data=buffer.getvalue(), files=tuple(sorted(entries)))
 
 
 def package_upload(s3: Any, package: Package, *, bucket: str) -> str:

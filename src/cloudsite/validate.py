@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from cloudsite import names, prices
+from cloudsite.project import keys as project_keys
 from cloudsite.config import Config, source_of
 from cloudsite.errors import ConfigError
 
@@ -300,4 +301,5 @@ _CHECKS: Final[list[Callable[[Config], Any]]] = [
     _database,
     _operations,
     _source,
+    project_keys.check,
 ]

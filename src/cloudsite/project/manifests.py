@@ -42,7 +42,7 @@ class Dependencies:
     kind: str  # requirements | uv | poetry | pdm | pipenv | pep621 | startproject
     manifest: str  # the main file, relative to the source root ("" for startproject)
     files: tuple[str, ...]  # every file the install needs, relative to the source root
-    names: frozenset[str]  # the packages it names directly, canonicalised
+    names: frozenset[str]  # the packages it names directly, canonicalised, and name[extra]
     packages: tuple[str, ...] = ()  # pep621 and startproject: the requirements to install
     locked: bool = True  # the versions are pinned (a lock file, or == everywhere)
 
@@ -191,7 +191,7 @@ def _requirements(root: Path, path: str) -> Dependencies:
                 )
             requirement = _requirement(line.split("\\")[0].strip(), source=current)
             if requirement is not None:
-                names.add(canonicalize_name(requirement.name))
+                names |= named(requirement)
                 pinned = pinned and any(s.operator in {"==", "==="} for s in requirement.specifier)
     return Dependencies(
         kind="requirements",
@@ -200,6 +200,12 @@ def _requirements(root: Path, path: str) -> Dependencies:
         names=frozenset(names),
         locked=pinned,
     )
+
+
+def named(requirement: Requirement) -> set[str]:
+    """The canonical name, and name[extra] for each extra: psycopg and psycopg[c]."""
+    name = canonicalize_name(requirement.name)
+    return {name, *(f"{name}[{canonicalize_name(extra)}]" for extra in requirement.extras)}
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -224,7 +230,7 @@ def _requirement(text: str, *, source: str) -> Requirement | None:
 
 def _locked_project(root: Path, pyproject: dict[str, Any], *, kind: str, lock: str) -> Dependencies:
     declared = pyproject.get("project", {}).get("dependencies", [])
-    names = {canonicalize_name(r.name) for d in declared if (r := _requirement(d, source="pyproject.toml"))}  # fmt: skip
+    names = {n for d in declared if (r := _requirement(d, source="pyproject.toml")) for n in named(r)}  # fmt: skip
     if kind == "poetry":  # Poetry before 2.0 lists them in its own table, by name
         poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
         names |= {canonicalize_name(n) for n in poetry if n.lower() != "python"}
@@ -245,7 +251,7 @@ def _pep621(pyproject: dict[str, Any]) -> Dependencies:
         kind="pep621",
         manifest="pyproject.toml",
         files=(),
-        names=frozenset(canonicalize_name(r.name) for r in requirements),
+        names=frozenset(n for r in requirements for n in named(r)),
         packages=declared,
         locked=all(any(s.operator == "==" for s in r.specifier) for r in requirements),
     )

@@ -14,15 +14,9 @@ env = environ.Env()
 
 # ------------------------------------------------------------------ core
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-def secret_keys_from(env: environ.Env) -> tuple[str, list[str]]:
-    """The secret key and the keys that still verify old sessions and signatures during a
-    rotation (comma-separated). config.secrets applies them again when they change."""
-    key = env.str("DJANGO_SECRET_KEY", default="")
-    fallbacks = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
-    return key, fallbacks
-
-
-SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys_from(env)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+# Keys that still verify old sessions and signatures during a rotation (comma-separated).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -39,13 +33,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "travel",
-    "ops",  # deployment commands: migrate_once (site/ops)
 ]
 
-# Order matters: the probes answer before host validation and before the HTTPS redirect.
 MIDDLEWARE = [
-    "config.middleware.HealthProbeMiddleware",
-    "config.middleware.RequestLogMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -53,7 +43,7 @@ MIDDLEWARE = [
     # compressed at build time (and images, which gain nothing), never reach it. Django pads
     # each gzip body with random bytes against BREACH.
     "django.middleware.gzip.GZipMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.ResourcePolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,17 +71,11 @@ TEMPLATES = [
 # ------------------------------------------------------------------ database
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 # SQLite is the embedded default; DATABASE_URL=postgres://... selects PostgreSQL (psycopg 3).
-def database_from(env: environ.Env) -> dict[str, Any]:
-    """The default database; config.secrets applies it again when DATABASE_URL changes."""
-    database: dict[str, Any] = env.db(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-    )
-    database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-    database["CONN_HEALTH_CHECKS"] = True
-    return database
-
-
-DATABASES = {"default": database_from(env)}
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # ------------------------------------------------------------------ caches
 # The public pages are cached whole (see travel/views.py); a local-memory cache per process
@@ -143,35 +127,5 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-# No inline scripts or styles anywhere in the templates, so the policy needs no 'unsafe-inline'.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-
-# ------------------------------------------------------------------ logging
-# One JSON object per line on stdout, ready for CloudWatch Logs (see config/logging.py).
-LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"host_warning": {"()": "config.logging.DisallowedHostAsWarning"}},
-    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["host_warning"],
-        },
-    },
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        # Replaces Django's default "django" handlers (plain text, with tracebacks under DEBUG).
-        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
-        # The request log (config.middleware) replaces django.server and django.request lines.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-    },
-}
+# The Content-Security-Policy is cloudsite.toml's `content_security_policy`: no inline scripts
+# or styles anywhere in the templates, so the policy needs no 'unsafe-inline'.

@@ -1,4 +1,4 @@
-"""URL routes. /healthz and /readyz are answered by config.middleware, before routing."""
+"""URL routes."""
 
 from django.contrib import admin
 from django.urls import include, path

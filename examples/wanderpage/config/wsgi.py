@@ -1,4 +1,4 @@
-"""The WSGI entry point that gunicorn serves: Django behind the front page cache."""
+"""The WSGI application: Django behind the front page cache."""
 
 import os
 

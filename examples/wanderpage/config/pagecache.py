@@ -13,18 +13,16 @@ What it serves, and why that is safe:
   - Only a 200 that cache_page marked public (Cache-Control max-age) with no Set-Cookie and no
     Vary on Cookie, kept for that max-age. Static files stay with whitenoise.
   - The entries live in Django's default cache, so the admin's cache.clear() empties it too.
-Per request it adds what must differ: a fresh X-Request-ID and the JSON request log line.
+What must differ per request (a fresh request id, the log line) is added by whatever serves
+the application; the id is never stored.
 """
 
 import re
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-
-from config.middleware import client_address_from, log_request, request_id_from
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -42,10 +40,9 @@ class FrontPageCache:
         key = self.key(environ)
         if key is None:
             return self.app(environ, start_response)
-        started = time.perf_counter()
         entry = cache.get(key)
         if entry is not None:
-            return self.serve(entry, environ, start_response, started=started)
+            return self.serve(entry, start_response)
         return self.fill(key, environ, start_response)
 
     def key(self, environ: dict[str, Any]) -> str | None:
@@ -94,26 +91,10 @@ class FrontPageCache:
 
     @staticmethod
     def serve(
-        entry: tuple[str, list[tuple[str, str]], bytes],
-        environ: dict[str, Any],
-        start_response: StartResponse,
-        *,
-        started: float,
+        entry: tuple[str, list[tuple[str, str]], bytes], start_response: StartResponse
     ) -> Iterable[bytes]:
         status, headers, body = entry
-        request_id = request_id_from(environ.get("HTTP_X_AMZN_TRACE_ID", ""))
-        start_response(status, [*headers, ("X-Request-ID", request_id)])
-        log_request(
-            request_id=request_id,
-            method="GET",
-            path=environ.get("PATH_INFO", ""),
-            status=int(status.split(" ", 1)[0]),
-            started=started,
-            remote_addr=client_address_from(
-                environ.get("HTTP_X_FORWARDED_FOR", ""), environ.get("REMOTE_ADDR", "")
-            ),
-            cache="front",
-        )
+        start_response(status, [*headers, ("X-Page-Cache", "hit")])
         return [body]
 
 
