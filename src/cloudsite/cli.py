@@ -244,7 +244,9 @@ def template(parameters: bool, **opts: Any) -> None:
 
 @cli.command()
 @config_options
-@click.option("--eject", is_flag=True, help="Write the runtime layer into .cloudsite/ to change it.")
+@click.option(
+    "--eject", is_flag=True, help="Write the runtime layer into .cloudsite/ to change it."
+)
 @click.option("--force", is_flag=True, help="With --eject: replace files the project changed.")
 def init(eject: bool, force: bool, **opts: Any) -> None:
     """Find the Django project here, say what was found, and write cloudsite.toml."""

@@ -240,13 +240,20 @@ def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
     package = ctx.package()
     tag = tag or default_tag(package)
     log = Path(ctx.cfg.project_dir) / ".cloudsite" / "local" / "build.log"
-    ctx.ui.info(f"building {ctx.cfg.name}:{tag} from {len(package.files)} files ({project.settings}, Python {project.python.version})")  # fmt: skip
+    ctx.ui.info(
+        f"building {ctx.cfg.name}:{tag} from {len(package.files)} files ({project.settings}, "
+        f"Python {project.python.version})"
+    )
     built = image_build(
         package, name=ctx.cfg.name, tag=tag, no_cache=no_cache, log=log, progress=ctx.ui.info
     )
-    ctx.ui.done(f"built {built.image}: {built.size / 1e6:.1f} MB in {built.seconds:.1f} s (log: {log})")  # fmt: skip
+    ctx.ui.done(
+        f"built {built.image}: {built.size / 1e6:.1f} MB in {built.seconds:.1f} s (log: {log})"
+    )
     if ctx.ui.json_output:
-        ctx.ui.emit_json({"image": built.image, "size": built.size, "seconds": round(built.seconds, 1)})  # fmt: skip
+        ctx.ui.emit_json(
+            {"image": built.image, "size": built.size, "seconds": round(built.seconds, 1)}
+        )
     else:
         ctx.ui.data(built.image)
     return 0

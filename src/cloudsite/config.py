@@ -47,8 +47,12 @@ class Config:
     # -- the Django project (detected: set one only to settle what detection cannot)
     manage_py: str = _key("", "manage.py, relative to source_dir; default: detected")
     settings_module: str = _key("", "the production settings module; default: detected")
-    application: str = _key("", "the WSGI (or ASGI) application, module:attribute; default: detected")  # fmt: skip
-    requirements: str = _key("", "the dependency manifest, relative to source_dir; default: detected")  # fmt: skip
+    application: str = _key(
+        "", "the WSGI (or ASGI) application, module:attribute; default: detected"
+    )
+    requirements: str = _key(
+        "", "the dependency manifest, relative to source_dir; default: detected"
+    )
     python_version: str = _key("", "the Python the image runs; default: the project's own pin")
     environment: tuple[str, ...] = _key(
         (), "NAME=value settings the site reads (not secrets: they are baked into the image)"

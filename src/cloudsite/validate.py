@@ -12,9 +12,9 @@ from dataclasses import replace
 from typing import Any, Final
 
 from cloudsite import names, prices
-from cloudsite.project import keys as project_keys
 from cloudsite.config import Config, source_of
 from cloudsite.errors import ConfigError
+from cloudsite.project import keys as project_keys
 
 MY_IP: Final = "my-ip"
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).

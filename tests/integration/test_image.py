@@ -104,7 +104,9 @@ def test_image_declares_a_healthcheck_on_healthz_that_fails_when_nothing_answers
     image = releases("v1").image
     history = engine.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image).stdout
     assert "HEALTHCHECK" in history and "/opt/cloudsite/bin/healthcheck" in history
-    assert engine.docker("exec", name, "/opt/cloudsite/bin/healthcheck", check=False).returncode == 0
+    assert (
+        engine.docker("exec", name, "/opt/cloudsite/bin/healthcheck", check=False).returncode == 0
+    )
     idle = engine.run_once("--entrypoint", "/opt/cloudsite/bin/healthcheck", image)
     assert idle.returncode != 0
 

@@ -30,22 +30,60 @@ from cloudsite.project.pysource import SettingsFacts, settings_module_named
 MAX_DEPTH: Final = 3
 # Folders that hold no project code: virtualenvs, installed packages, build output, caches.
 SKIPPED: Final = frozenset(
-    {".git", ".hg", ".venv", "venv", "env", ".env", "node_modules", "site-packages",
-     "__pycache__", ".tox", ".nox", "build", "dist", ".cloudsite", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", "staticfiles"}
-)  # fmt: skip
+    {
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        "env",
+        ".env",
+        "node_modules",
+        "site-packages",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        ".cloudsite",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "staticfiles",
+    }
+)
 _PRODUCTION: Final = re.compile(r"^(prod|production|live|deploy|deployment)$")
 # Packages whose presence changes what the runtime layer adds (docs/your-project.md).
-KNOWN: Final = ("gunicorn", "uvicorn", "whitenoise", "psycopg", "psycopg2", "psycopg2-binary",
-                "psycopg-binary", "dj-database-url", "django-environ", "django-storages",
-                "channels", "daphne", "wagtail")  # fmt: skip
+KNOWN: Final = (
+    "gunicorn",
+    "uvicorn",
+    "whitenoise",
+    "psycopg",
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg-binary",
+    "dj-database-url",
+    "django-environ",
+    "django-storages",
+    "channels",
+    "daphne",
+    "wagtail",
+)
 # What the runtime layer sets itself (cloudsite.runtime.settings), so a settings file that
 # reads them with no default is fine.
 PROVIDED_ENV: Final = frozenset(
-    {"DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_SECRET_KEY_FALLBACKS", "DATABASE_URL",
-     "DJANGO_ALLOWED_HOSTS", "ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS",
-     "DJANGO_SETTINGS_MODULE", "PORT", "WEB_CONCURRENCY"}
-)  # fmt: skip
+    {
+        "DJANGO_SECRET_KEY",
+        "SECRET_KEY",
+        "DJANGO_SECRET_KEY_FALLBACKS",
+        "DATABASE_URL",
+        "DJANGO_ALLOWED_HOSTS",
+        "ALLOWED_HOSTS",
+        "DJANGO_CSRF_TRUSTED_ORIGINS",
+        "DJANGO_SETTINGS_MODULE",
+        "PORT",
+        "WEB_CONCURRENCY",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -94,11 +132,27 @@ class Project:
         rows = [
             ("manage.py", self.manage_py),
             ("settings", f"{self.settings}  (from {self.settings_from})"),
-            ("application", f"{self.application}  ({self.server.upper()}, from {self.application_from})"),  # fmt: skip
+            (
+                "application",
+                f"{self.application}  ({self.server.upper()}, from {self.application_from})",
+            ),
             ("dependencies", self.dependencies.describe()),
-            ("python", f"{self.python.version}  ({self.python.source}{': ' + self.python.asked if self.python.asked else ''})"),  # fmt: skip
-            ("database", ("needs " if self.database.needed else "") + f"{self.database.engine}  ({self.database.reason})"),  # fmt: skip
-            ("static files", "served by the project's own set-up" if self.serves_static == "project" else "served by whitenoise, added by cloudsite"),  # fmt: skip
+            (
+                "python",
+                f"{self.python.version}  "
+                f"({self.python.source}{': ' + self.python.asked if self.python.asked else ''})",
+            ),
+            (
+                "database",
+                ("needs " if self.database.needed else "")
+                + f"{self.database.engine}  ({self.database.reason})",
+            ),
+            (
+                "static files",
+                "served by the project's own set-up"
+                if self.serves_static == "project"
+                else "served by whitenoise, added by cloudsite",
+            ),
         ]
         if self.uses:
             rows.append(("already uses", ", ".join(self.uses)))
@@ -132,7 +186,11 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
     root = _checked_root(root)
     manage_py = keys.manage_py or find_manage_py(root)
     if not (root / manage_py).is_file():
-        raise ProjectError("manage_py", f"{manage_py}: no such file in {root}", hint="the path is relative to source_dir")  # fmt: skip
+        raise ProjectError(
+            "manage_py",
+            f"{manage_py}: no such file in {root}",
+            hint="the path is relative to source_dir",
+        )
     app = root / manage_py
     app_dir = app.parent
     if (app_dir / "cloudsite" / "__init__.py").is_file():
@@ -143,7 +201,7 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         )
     settings, settings_from = settings_module(app_dir, configured=keys.settings_module)
     facts = SettingsFacts.read(module_file(app_dir, settings) or app, resolve=_resolver(app_dir))
-    server, application, application_from = _application(app_dir, settings, facts, keys.application)  # fmt: skip
+    server, application, application_from = _application(app_dir, settings, facts, keys.application)
     manifest_root = root if _has_manifest(root) or not _has_manifest(app_dir) else app_dir
     deps = manifests.dependencies(
         manifest_root, configured=keys.requirements, django_version=facts.django_version
@@ -182,7 +240,9 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
 def _checked_root(root: Path) -> Path:
     root = root.resolve()
     if not root.is_dir():
-        raise ProjectError("source_dir", f"{root}: no such folder", hint="source_dir is relative to cloudsite.toml")  # fmt: skip
+        raise ProjectError(
+            "source_dir", f"{root}: no such folder", hint="source_dir is relative to cloudsite.toml"
+        )
     home = Path(os.path.expanduser("~")).resolve()
     if root == home or root in home.parents:
         raise ProjectError(
@@ -284,10 +344,12 @@ def settings_module(app_dir: Path, *, configured: str) -> tuple[str, str]:
 
 def _named_settings(app_dir: Path) -> list[tuple[str, str]]:
     """(module, file) from manage.py, then every wsgi.py and asgi.py within two folders."""
-    found = []
+    found: list[tuple[str, str]] = []
     sources = [app_dir / "manage.py"]
     for pattern in ("*/wsgi.py", "*/asgi.py", "*/*/wsgi.py", "*/*/asgi.py"):
-        sources += sorted(p for p in app_dir.glob(pattern) if not set(p.relative_to(app_dir).parts) & SKIPPED)  # fmt: skip
+        sources += sorted(
+            p for p in app_dir.glob(pattern) if not set(p.relative_to(app_dir).parts) & SKIPPED
+        )
     for path in sources:
         module = settings_module_named(path)
         if module and module not in [m for m, _ in found]:
@@ -296,7 +358,11 @@ def _named_settings(app_dir: Path) -> list[tuple[str, str]]:
 
 
 def _production_modules(app_dir: Path, module: str) -> list[str]:
-    package = module if (app_dir.joinpath(*module.split(".")) / "__init__.py").is_file() else module.rpartition(".")[0]  # fmt: skip
+    package = (
+        module
+        if (app_dir.joinpath(*module.split(".")) / "__init__.py").is_file()
+        else module.rpartition(".")[0]
+    )
     if not package:
         return []
     folder = app_dir.joinpath(*package.split("."))
@@ -313,7 +379,11 @@ def _resolver(app_dir: Path) -> Any:
         if parts[-1] == "__init__":
             parts.pop()
         if node.level:
-            base = parts[: len(parts) - node.level] if path.name != "__init__.py" else parts[: len(parts) - node.level + 1]  # fmt: skip
+            base = (
+                parts[: len(parts) - node.level]
+                if path.name != "__init__.py"
+                else parts[: len(parts) - node.level + 1]
+            )
             dotted = ".".join([*base, *([node.module] if node.module else [])])
         else:
             dotted = node.module or ""
@@ -332,7 +402,7 @@ def _application(
             raise ProjectError(
                 "application",
                 f"'{configured}' does not name a module under {app_dir}",
-                hint='write it as module:attribute, e.g. mysite.wsgi:application',
+                hint="write it as module:attribute, e.g. mysite.wsgi:application",
             )
         server = "asgi" if "asgi" in module.rsplit(".", 1)[-1] else "wsgi"
         return server, f"{module}:{attr}", "application"
@@ -347,7 +417,8 @@ def _application(
             return server, f"{top}.{server}:application", f"{top}/{server}.py"
     raise ProjectError(
         "application",
-        f"no WSGI or ASGI application: {settings} sets no WSGI_APPLICATION and {top}/ has no wsgi.py",  # fmt: skip
+        f"no WSGI or ASGI application: {settings} sets no WSGI_APPLICATION and {top}/ has no "
+        "wsgi.py",
         hint='set application = "mysite.wsgi:application" in cloudsite.toml',
     )
 
@@ -386,11 +457,13 @@ def _static_storage(facts: SettingsFacts) -> str:
 
 
 def _strings(node: ast.AST) -> list[str]:
-    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]  # fmt: skip
+    return [
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
 
 
 def _serves_static(facts: SettingsFacts, storage: str) -> str:
-    """"project" when the settings already serve static files (whitenoise, S3, a CDN)."""
+    """ "project" when the settings already serve static files (whitenoise, S3, a CDN)."""
     if "whitenoise.middleware.WhiteNoiseMiddleware" in facts.strings_in("MIDDLEWARE"):
         return "project"
     if storage and not storage.startswith(("django.contrib.staticfiles.", "whitenoise.")):
@@ -404,7 +477,9 @@ def database_need(facts: SettingsFacts) -> Database:
     """Whether the site needs a database server, from its DATABASES setting."""
     strings = facts.strings_in("DATABASES")
     engines = [s for s in strings if s.startswith("django.db.backends.") or "postgis" in s]
-    reads = [r for r in facts.env_in("DATABASES") if r.call.startswith(("env.db", "dj_database_url"))]  # fmt: skip
+    reads = [
+        r for r in facts.env_in("DATABASES") if r.call.startswith(("env.db", "dj_database_url"))
+    ]
     for engine in engines:
         if "postgres" in engine or "postgis" in engine:
             return Database(True, "postgresql", f"DATABASES names {engine}")
@@ -414,7 +489,9 @@ def database_need(facts: SettingsFacts) -> Database:
         if read.required:
             return Database(True, "postgresql", f"DATABASES reads {read.name} with no default")
         if read.default.startswith(("postgres", "pgsql", "postgis")):
-            return Database(True, "postgresql", f"DATABASES defaults to {read.default.split(':')[0]}")  # fmt: skip
+            return Database(
+                True, "postgresql", f"DATABASES defaults to {read.default.split(':')[0]}"
+            )
     if not facts.assigned.get("DATABASES"):
         return Database(False, "none", "no DATABASES setting")
     return Database(False, "sqlite", "DATABASES is SQLite, a file in the image")
@@ -430,4 +507,3 @@ def _notes(facts: SettingsFacts, deps: Dependencies) -> list[str]:
     for path in facts.unreadable:
         notes.append(f"{path.name} is not valid Python; the build will say where")
     return notes
-

@@ -68,7 +68,10 @@ def init(project: Project, cfg: Config, *, eject: bool, force: bool) -> InitResu
 
 def _eject(project: Project, cfg: Config, *, force: bool) -> list[str]:
     folder = project.root / FOLDER
-    files = {f"runtime/{f.name}": (f.path.read_bytes(), f.executable) for f in runtime_in_use(project.root)}  # fmt: skip
+    files = {
+        f"runtime/{f.name}": (f.path.read_bytes(), f.executable)
+        for f in runtime_in_use(project.root)
+    }
     document = json.dumps(project_json(project, cfg), indent=2, sort_keys=True) + "\n"
     files["project.json"] = (document.encode(), False)
     existing = [name for name in files if (folder / name).exists()]

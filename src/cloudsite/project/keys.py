@@ -13,8 +13,17 @@ NAME: Final = re.compile(r"[A-Z][A-Z0-9_]*")
 # image, which every instance pulls and anyone with ECR access can read.
 SECRET_LOOKING: Final = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE|CREDENTIAL)")
 # What the runtime layer and the hooks set themselves.
-RESERVED: Final = frozenset({"DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FALLBACKS", "DATABASE_URL",
-                             "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "PATH", "PORT"})  # fmt: skip
+RESERVED: Final = frozenset(
+    {
+        "DJANGO_SECRET_KEY",
+        "DJANGO_SECRET_KEY_FALLBACKS",
+        "DATABASE_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "PYTHONPATH",
+        "PATH",
+        "PORT",
+    }
+)
 DEBIAN_PACKAGE: Final = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 
 
@@ -37,19 +46,35 @@ def check(cfg: Config) -> None:
     for item in cfg.environment:
         name, sep, _value = item.partition("=")
         if not sep or not NAME.fullmatch(name):
-            _fail(cfg, "environment", f"'{item}' is not NAME=value", 'e.g. environment = ["DJANGO_ADMIN_URL=admin/"]')  # fmt: skip
+            _fail(
+                cfg,
+                "environment",
+                f"'{item}' is not NAME=value",
+                'e.g. environment = ["DJANGO_ADMIN_URL=admin/"]',
+            )
         if name in RESERVED or name.startswith(("CLOUDSITE_", "AWS_")):
-            _fail(cfg, "environment", f"{name} is set by cloudsite itself", "leave it out; see docs/your-project.md")  # fmt: skip
+            _fail(
+                cfg,
+                "environment",
+                f"{name} is set by cloudsite itself",
+                "leave it out; see docs/your-project.md",
+            )
         if SECRET_LOOKING.search(name):
             _fail(
                 cfg,
                 "environment",
                 f"{name} looks like a secret, and `environment` is baked into the image",
-                f"put it in SSM as a SecureString, /cloudsite/<site>/{name}, which the site reads at run time",  # fmt: skip
+                f"put it in SSM as a SecureString, /cloudsite/<site>/{name}, which the site reads "
+                "at run time",
             )
     policy = cfg.content_security_policy
     if policy and (not policy.isprintable() or "\n" in policy or ";;" in policy):
-        _fail(cfg, "content_security_policy", "is not one header line", "write the directives on one line, separated by '; '")  # fmt: skip
+        _fail(
+            cfg,
+            "content_security_policy",
+            "is not one header line",
+            "write the directives on one line, separated by '; '",
+        )
     for key in ("system_packages", "build_packages"):
         for package in getattr(cfg, key):
             if not DEBIAN_PACKAGE.fullmatch(package):

@@ -1,12 +1,12 @@
 """A project's dependency manifest and its Python version, found from its files.
 
-    dependencies(root, ...)  which manifest the image installs from, and the files it needs:
-                             requirements.txt (or the production one of requirements/*.txt),
-                             pyproject.toml with uv.lock, poetry.lock or pdm.lock, or PEP 621
-                             dependencies alone, Pipfile.lock; else Django from startproject's
-                             header, else an error
-    python_version(root, ...)  the Python the project asks for, checked against the ones the
-                             image can be built with (SUPPORTED_PYTHONS)
+dependencies(root, ...)  which manifest the image installs from, and the files it needs:
+                         requirements.txt (or the production one of requirements/*.txt),
+                         pyproject.toml with uv.lock, poetry.lock or pdm.lock, or PEP 621
+                         dependencies alone, Pipfile.lock; else Django from startproject's
+                         header, else an error
+python_version(root, ...)  the Python the project asks for, checked against the ones the
+                         image can be built with (SUPPORTED_PYTHONS)
 """
 
 import json
@@ -30,7 +30,9 @@ DEFAULT_PYTHON: Final = SUPPORTED_PYTHONS[0]
 # requirements/*.txt: the file whose name says production, or else the one base file beside
 # files that are clearly not for production.
 _PRODUCTION = re.compile(r"^(prod|production|live|deploy|deployment|heroku|docker)$")
-_NOT_PRODUCTION = re.compile(r"^(dev|develop|development|local|test|tests|testing|ci|lint|docs|doc|typing|mypy)$")  # fmt: skip
+_NOT_PRODUCTION = re.compile(
+    r"^(dev|develop|development|local|test|tests|testing|ci|lint|docs|doc|typing|mypy)$"
+)
 _BASE = re.compile(r"^(base|common|main|requirements|core)$")
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)")
 
@@ -89,7 +91,7 @@ def dependencies(root: Path, *, configured: str, django_version: str) -> Depende
         f"no dependency manifest in {root}: none of requirements.txt, requirements/*.txt, "
         "pyproject.toml with dependencies, Pipfile.lock",
         hint="add a requirements.txt naming Django and what the project imports, "
-        "or set requirements = \"path/to/file\" in cloudsite.toml",
+        'or set requirements = "path/to/file" in cloudsite.toml',
     )
 
 
@@ -97,7 +99,9 @@ def _configured(root: Path, path: str) -> Dependencies:
     file = root / path
     if not file.is_file():
         raise ProjectError(
-            "requirements", f"{path}: no such file in {root}", hint="the path is relative to source_dir"
+            "requirements",
+            f"{path}: no such file in {root}",
+            hint="the path is relative to source_dir",
         )
     name = file.name
     if name in {"uv.lock", "poetry.lock", "pdm.lock"}:
@@ -230,7 +234,9 @@ def _requirement(text: str, *, source: str) -> Requirement | None:
 
 def _locked_project(root: Path, pyproject: dict[str, Any], *, kind: str, lock: str) -> Dependencies:
     declared = pyproject.get("project", {}).get("dependencies", [])
-    names = {n for d in declared if (r := _requirement(d, source="pyproject.toml")) for n in named(r)}  # fmt: skip
+    names = {
+        n for d in declared if (r := _requirement(d, source="pyproject.toml")) for n in named(r)
+    }
     if kind == "poetry":  # Poetry before 2.0 lists them in its own table, by name
         poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
         names |= {canonicalize_name(n) for n in poetry if n.lower() != "python"}
@@ -297,7 +303,8 @@ def python_version(root: Path, *, configured: str) -> PythonChoice:
                 "python_version",
                 f"{source} asks for Python {asked}, and cloudsite builds only "
                 f"{', '.join(SUPPORTED_PYTHONS)} (Debian's own, from the base image's archive)",
-                hint=f'to build with {DEFAULT_PYTHON} anyway, set python_version = "{DEFAULT_PYTHON}" '
+                hint=f"to build with {DEFAULT_PYTHON} anyway, set "
+                f'python_version = "{DEFAULT_PYTHON}" '
                 "in cloudsite.toml (after checking the project runs on it)",
             )
         return PythonChoice(version, source, asked)

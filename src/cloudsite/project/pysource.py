@@ -100,8 +100,8 @@ class SettingsFacts:
         self.files.append(path)
         if not self.django_version and (match := HEADER.search(path.read_text(errors="replace"))):
             self.django_version = match.group(1)
-        for node in tree.body:
-            self._statement(node, path=path, resolve=resolve, seen=seen)
+        for statement in tree.body:
+            self._statement(statement, path=path, resolve=resolve, seen=seen)
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 self.strings.add(node.value)

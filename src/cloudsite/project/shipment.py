@@ -30,7 +30,10 @@ NATIVE: Final = {
     "psycopg[c]": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
     "psycopg-c": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
     "psycopg2": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
-    "mysqlclient": (("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev", "python{v}-dev"), ("libmariadb3",)),  # fmt: skip
+    "mysqlclient": (
+        ("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev", "python{v}-dev"),
+        ("libmariadb3",),
+    ),
 }
 
 

@@ -28,7 +28,9 @@ class Front:
             await self.app(scope, receive, send)  # websockets and lifespan pass through
             return
         path = scope.get("path", "")
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}  # fmt: skip
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         if path in front.PROBES:
             ok = path == "/healthz" or await _ready()
             await _plain(send, 200 if ok else 503, b"ok\n" if ok else b"database unavailable\n")
@@ -41,7 +43,7 @@ class Front:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = [k.decode("latin-1") for k, _ in message.get("headers", [])]
-                extra = self.headers.added(present, secure=secure) + [("X-Request-ID", request_id)]
+                extra = [*self.headers.added(present, secure=secure), ("X-Request-ID", request_id)]
                 message["headers"] = list(message.get("headers", [])) + [
                     (k.encode("latin-1"), v.encode("latin-1")) for k, v in extra
                 ]
@@ -51,7 +53,9 @@ class Front:
                     path=path,
                     status=int(message["status"]),
                     started=started,
-                    remote_addr=front.client_address_from(headers.get("x-forwarded-for", ""), client[0]),  # fmt: skip
+                    remote_addr=front.client_address_from(
+                        headers.get("x-forwarded-for", ""), client[0]
+                    ),
                 )
             await send(message)
 

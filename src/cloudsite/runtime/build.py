@@ -86,7 +86,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def build(args: argparse.Namespace) -> int:
     name, _, tag = args.image.rpartition(":")
     if not name or "/" in tag or not TAG.match(tag):
-        raise BuildError(f"--image '{args.image}' has no valid tag", "tag it with the source revision, e.g. NAME:abc123-b7")  # fmt: skip
+        raise BuildError(
+            f"--image '{args.image}' has no valid tag",
+            "tag it with the source revision, e.g. NAME:abc123-b7",
+        )
     if tag == "latest":
         raise BuildError("the tag 'latest' is refused", "tag it with the source revision")
     if args.bundle and not args.push:
@@ -94,7 +97,11 @@ def build(args: argparse.Namespace) -> int:
     source = args.source.resolve()
     project_file = source / ".cloudsite" / "project.json"
     if not project_file.is_file():
-        raise BuildError(f"{project_file}: missing", "cloudsite writes it into the source zip; run `cloudsite init --eject` for a repository the pipeline reads directly")  # fmt: skip
+        raise BuildError(
+            f"{project_file}: missing",
+            "cloudsite writes it into the source zip; run `cloudsite init --eject` for a "
+            "repository the pipeline reads directly",
+        )
     project = json.loads(project_file.read_text())
     engine = choose_engine()
     started = time.monotonic()
@@ -105,8 +112,11 @@ def build(args: argparse.Namespace) -> int:
             command.append("--format=docker")  # OCI images drop HEALTHCHECK
         command += build_arguments(project, revision=args.revision)
         command += ["--no-cache"] if args.no_cache else []
-        msg(f"build: {args.image} with {engine} (Python {project['python']}, {project['dependencies']['kind']} dependencies)")  # fmt: skip
-        run_build(command + [str(context)], engine=engine)
+        msg(
+            f"build: {args.image} with {engine} (Python {project['python']}, "
+            f"{project['dependencies']['kind']} dependencies)"
+        )
+        run_build([*command, str(context)], engine=engine)
     seconds = time.monotonic() - started
     size = image_size(engine, args.image)
     msg(f"built {args.image}: {size / 1e6:.1f} MB in {seconds:.1f} s")
@@ -125,9 +135,13 @@ def choose_engine() -> str:
     wanted = os.environ.get("CLOUDSITE_ENGINE", "")
     if wanted:
         if wanted not in ("docker", "podman") or not shutil.which(wanted):
-            raise BuildError(f"CLOUDSITE_ENGINE: '{wanted}' is not an installed engine", "use docker or podman")  # fmt: skip
+            raise BuildError(
+                f"CLOUDSITE_ENGINE: '{wanted}' is not an installed engine", "use docker or podman"
+            )
         return wanted
-    if shutil.which("docker") and _answers(["docker", "version", "--format", "{{.Server.Version}}"]):  # fmt: skip
+    if shutil.which("docker") and _answers(
+        ["docker", "version", "--format", "{{.Server.Version}}"]
+    ):
         return "docker"
     if shutil.which("podman") and _answers(["podman", "version"]):
         return "podman"
@@ -150,20 +164,26 @@ def stage(source: Path, project: dict, context: Path) -> Path:
     deps = context / "deps"
     (deps / "project").mkdir(parents=True)
     shutil.copy2(RUNTIME / "deps.py", deps / "deps.py")
-    shutil.copytree(RUNTIME / "requirements", deps / "runtime", ignore=shutil.ignore_patterns("*.in"))  # fmt: skip
+    shutil.copytree(
+        RUNTIME / "requirements", deps / "runtime", ignore=shutil.ignore_patterns("*.in")
+    )
     for relative in project["dependencies"]["files"]:
         target = deps / "project" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / relative, target)
     keys = ("dependencies", "python", "serves_static", "database", "server")
-    (deps / "deps.json").write_text(json.dumps({k: project.get(k) for k in keys}, indent=1, sort_keys=True))  # fmt: skip
+    (deps / "deps.json").write_text(
+        json.dumps({k: project.get(k) for k in keys}, indent=1, sort_keys=True)
+    )
     ca = _ca_bundle()
     if ca:
         shutil.copy2(ca, deps / "ca.pem")
     layer = context / "runtime"
     package = layer / "cloudsite" / "runtime"
     package.mkdir(parents=True)
-    (layer / "cloudsite" / "__init__.py").write_text('"""cloudsite\'s runtime layer, in the image."""\n')  # fmt: skip
+    (layer / "cloudsite" / "__init__.py").write_text(
+        '"""cloudsite\'s runtime layer, in the image."""\n'
+    )
     for pattern in PYTHON_FILES:
         for path in RUNTIME.glob(pattern):
             target = package / path.relative_to(RUNTIME)
@@ -176,7 +196,9 @@ def stage(source: Path, project: dict, context: Path) -> Path:
         script.chmod(0o755)  # whatever the source kept: a zip may not carry modes
     (layer / "var").mkdir()
     shutil.copy2(source / ".cloudsite" / "project.json", layer / "project.json")
-    shutil.copytree(source, context / "app", ignore=shutil.ignore_patterns(".cloudsite", ".git"), symlinks=True)  # fmt: skip
+    shutil.copytree(
+        source, context / "app", ignore=shutil.ignore_patterns(".cloudsite", ".git"), symlinks=True
+    )
     shutil.copy2(RUNTIME / "Dockerfile", context / "Dockerfile")
     return context
 
@@ -191,12 +213,17 @@ def _ca_bundle() -> str:
 
 def build_arguments(project: dict, *, revision: str) -> list[str]:
     args = [
-        "--build-arg", f"PYTHON=python{project['python']}",
-        "--build-arg", f"APP_DIR={project['app_dir']}",
-        "--build-arg", f"SYSTEM_PACKAGES={' '.join(project.get('system_packages', []))}",
-        "--build-arg", f"BUILD_PACKAGES={' '.join(project.get('build_packages', []))}",
-        "--label", f"org.opencontainers.image.title={project.get('name', 'site')}",
-    ]  # fmt: skip
+        "--build-arg",
+        f"PYTHON=python{project['python']}",
+        "--build-arg",
+        f"APP_DIR={project['app_dir']}",
+        "--build-arg",
+        f"SYSTEM_PACKAGES={' '.join(project.get('system_packages', []))}",
+        "--build-arg",
+        f"BUILD_PACKAGES={' '.join(project.get('build_packages', []))}",
+        "--label",
+        f"org.opencontainers.image.title={project.get('name', 'site')}",
+    ]
     for variable in ("BASE_IMAGE", "PIP_INDEX_URL"):
         if os.environ.get(variable):
             args += ["--build-arg", f"{variable}={os.environ[variable]}"]
@@ -212,7 +239,14 @@ def run_build(command: list[str], *, engine: str) -> None:
     one `error:` line the build stage printed."""
     env = dict(os.environ, DOCKER_BUILDKIT="1") if engine == "docker" else None
     marks: list[tuple[str, str]] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, errors="replace") as proc:  # fmt: skip
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        errors="replace",
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             sys.stderr.write(line)
@@ -231,7 +265,12 @@ def run_build(command: list[str], *, engine: str) -> None:
 
 
 def image_size(engine: str, image: str) -> int:
-    out = subprocess.run([engine, "image", "inspect", "--format", "{{.Size}}", image], capture_output=True, text=True, check=False)  # fmt: skip
+    out = subprocess.run(
+        [engine, "image", "inspect", "--format", "{{.Size}}", image],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return int(out.stdout.strip() or 0)
 
 
@@ -246,15 +285,29 @@ def push(engine: str, image: str) -> str:
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             sys.stderr.write(result.stdout + result.stderr)
-            raise BuildError(f"{engine} push of {image} failed", "is the registry login current?")  # fmt: skip
+            raise BuildError(f"{engine} push of {image} failed", "is the registry login current?")
         if engine == "podman":
             digest = Path(f"{tmp}/digest").read_text().strip()
     if not digest:
         found = re.findall(r"digest: (sha256:[0-9a-f]{64})", result.stdout + result.stderr)
         digest = found[-1] if found else ""
     if not digest:  # some engines print no digest line; the image records it after the push
-        out = subprocess.run([engine, "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", image], capture_output=True, text=True, check=False)  # fmt: skip
-        digest = next((line.split("@")[1] for line in out.stdout.split() if line.startswith(name + "@")), "")  # fmt: skip
+        out = subprocess.run(
+            [
+                engine,
+                "image",
+                "inspect",
+                "--format",
+                "{{range .RepoDigests}}{{println .}}{{end}}",
+                image,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        digest = next(
+            (line.split("@")[1] for line in out.stdout.split() if line.startswith(name + "@")), ""
+        )
     if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
         raise BuildError(f"no digest for the pushed {image}")
     return f"{name}@{digest}"

@@ -35,12 +35,30 @@ VENV = Path("/opt/venv")
 TOOLS = Path("/opt/tools")
 REQUIREMENTS = Path("/tmp/cloudsite-requirements.txt")  # noqa: S108 (build stage only)
 EXPORT = {
-    "uv": ["uv", "export", "--frozen", "--no-default-groups", "--no-emit-workspace",
-           "--no-header", "--format", "requirements-txt", "--output-file", str(REQUIREMENTS)],
-    "poetry": ["poetry", "export", "--only", "main", "--format", "requirements.txt",
-               "--output", str(REQUIREMENTS)],
+    "uv": [
+        "uv",
+        "export",
+        "--frozen",
+        "--no-default-groups",
+        "--no-emit-workspace",
+        "--no-header",
+        "--format",
+        "requirements-txt",
+        "--output-file",
+        str(REQUIREMENTS),
+    ],
+    "poetry": [
+        "poetry",
+        "export",
+        "--only",
+        "main",
+        "--format",
+        "requirements.txt",
+        "--output",
+        str(REQUIREMENTS),
+    ],
     "pdm": ["pdm", "export", "--prod", "--format", "requirements", "--output", str(REQUIREMENTS)],
-}  # fmt: skip
+}
 
 
 def fail(what: str, hint: str = "") -> None:
@@ -50,10 +68,14 @@ def fail(what: str, hint: str = "") -> None:
     sys.exit(2)
 
 
-def run(argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:  # fmt: skip
+def run(
+    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> str:
     """Run a command, its output shown; on failure, one line naming what failed."""
-    print(f"==> {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}", file=sys.stderr, flush=True)  # fmt: skip
-    result = subprocess.run(argv, cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False)  # fmt: skip
+    print(f"==> {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}", file=sys.stderr, flush=True)
+    result = subprocess.run(
+        argv, cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False
+    )
     sys.stderr.write(result.stdout[-20000:] + result.stderr[-20000:])
     if result.returncode != 0:
         fail(f"{what} (exit {result.returncode})", _hint(result.stdout + result.stderr))
@@ -75,14 +97,31 @@ def _hint(output: str) -> str:
 
 
 def pip(*args: str) -> None:
-    run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--no-cache-dir", "--no-input",
-         "--disable-pip-version-check", "--no-compile", *args], what="pip install " + " ".join(args[-2:]))  # fmt: skip
+    run(
+        [
+            str(VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-cache-dir",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--no-compile",
+            *args,
+        ],
+        what="pip install " + " ".join(args[-2:]),
+    )
 
 
 def installed() -> set[str]:
     """The canonical names of the distributions in the virtualenv."""
-    code = "import importlib.metadata as m; print('\\n'.join(d.metadata['Name'] for d in m.distributions()))"  # fmt: skip
-    out = subprocess.run([str(VENV / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True)  # fmt: skip
+    code = (
+        "import importlib.metadata as m\n"
+        "print('\\n'.join(d.metadata['Name'] for d in m.distributions()))"
+    )
+    out = subprocess.run(
+        [str(VENV / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
     return {canonical(name) for name in out.stdout.split()}
 
 
@@ -125,8 +164,17 @@ def project_requirements(spec: dict) -> None:
         pip("--require-hashes", "--no-deps", "-r", str(REQUIREMENTS))
     elif kind in EXPORT:
         run([sys.executable, "-m", "venv", str(TOOLS)], what="the tools' virtualenv")
-        run([str(TOOLS / "bin" / "pip"), "install", "--no-cache-dir", "--require-hashes", "-r",
-             str(DEPS / "runtime" / f"tools-{kind}.txt")], what=f"installing {kind}")  # fmt: skip
+        run(
+            [
+                str(TOOLS / "bin" / "pip"),
+                "install",
+                "--no-cache-dir",
+                "--require-hashes",
+                "-r",
+                str(DEPS / "runtime" / f"tools-{kind}.txt"),
+            ],
+            what=f"installing {kind}",
+        )
         argv = [str(TOOLS / "bin" / EXPORT[kind][0]), *EXPORT[kind][1:]]
         folder = (project / deps["manifest"]).parent
         env = dict(ENV, POETRY_VIRTUALENVS_CREATE="false", PDM_CHECK_UPDATE="false")
@@ -142,7 +190,10 @@ def pipfile_requirements(lock: Path) -> None:
     lines = []
     for name, entry in sorted(json.loads(lock.read_text())["default"].items()):
         if "version" not in entry:
-            fail(f"Pipfile.lock: {name} is not from an index (a path or VCS entry)", "publish it as a package")  # fmt: skip
+            fail(
+                f"Pipfile.lock: {name} is not from an index (a path or VCS entry)",
+                "publish it as a package",
+            )
         extras = f"[{','.join(entry['extras'])}]" if entry.get("extras") else ""
         marker = f"; {entry['markers']}" if entry.get("markers") else ""
         hashes = " ".join(f"--hash={h}" for h in entry.get("hashes", []))
@@ -173,15 +224,34 @@ def main() -> None:
         if component not in have:
             added += install_lock(DEPS / "runtime" / f"{component}.txt", skip=have)
             have = installed()
-    check = subprocess.run([str(VENV / "bin" / "pip"), "check"], capture_output=True, text=True, check=False)  # fmt: skip
+    check = subprocess.run(
+        [str(VENV / "bin" / "pip"), "check"], capture_output=True, text=True, check=False
+    )
     if check.returncode != 0:
         print(f"cloudsite: warning: pip check: {check.stdout.strip()}", file=sys.stderr)
     # What a running site never uses: pip itself and the translations' source catalogues.
     run([str(VENV / "bin" / "pip"), "uninstall", "--yes", "pip"], what="removing pip")
     for po in VENV.rglob("*.po"):
         po.unlink()
-    run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(VENV)], what="compileall")  # fmt: skip
-    print(f"==> dependencies: {len(have)} packages; added for the runtime layer: {', '.join(added) or 'none'}", file=sys.stderr)  # fmt: skip
+    run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(VENV),
+        ],
+        what="compileall",
+    )
+    print(
+        f"==> dependencies: {len(have)} packages; added for the runtime layer: "
+        f"{', '.join(added) or 'none'}",
+        file=sys.stderr,
+    )
 
 
 def _environment() -> dict[str, str]:

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 PROBES: Final = ("/healthz", "/readyz")
@@ -58,7 +58,12 @@ def database_ready() -> bool:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as error:  # any failure means "not ready"; the reason goes to the log
-        log_event("readiness failed", logger="cloudsite.health", level="WARNING", reason=type(error).__name__)  # fmt: skip
+        log_event(
+            "readiness failed",
+            logger="cloudsite.health",
+            level="WARNING",
+            fields={"reason": type(error).__name__},
+        )
         return False
     finally:
         close_old_connections()
@@ -80,7 +85,9 @@ def client_address_from(forwarded: str, remote: str) -> str:
     return remote
 
 
-def log_request(*, request_id: str, method: str, path: str, status: int, started: float, remote_addr: str) -> None:  # fmt: skip
+def log_request(
+    *, request_id: str, method: str, path: str, status: int, started: float, remote_addr: str
+) -> None:
     """The one access-log line per request."""
     from cloudsite.runtime.jsonlog import request_line
 
@@ -97,13 +104,16 @@ def log_request(*, request_id: str, method: str, path: str, status: int, started
     )
 
 
-def log_event(message: str, *, logger: str, level: str = "INFO", **fields: object) -> None:
+def log_event(
+    message: str, *, logger: str, level: str = "INFO", fields: Mapping[str, object] | None = None
+) -> None:
+    """A JSON line on stdout, whatever the project's LOGGING says."""
     import json
 
     from cloudsite.runtime.jsonlog import timestamp
 
     entry = {"time": timestamp(time.time()), "level": level, "logger": logger, "message": message}
-    _write(json.dumps({**entry, **fields}, default=str))
+    _write(json.dumps({**entry, **(fields or {})}, default=str))
 
 
 def _write(line: str) -> None:

@@ -20,6 +20,7 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # reuses; the sync worker closes every connection after one request.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 
+
 def _server() -> str:
     from cloudsite.runtime.production import load_project
 

@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 # Attributes every LogRecord has; anything else passed through `extra=` is emitted as a field.
-_STANDARD: Final = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}  # fmt: skip
+_STANDARD: Final = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
 
 
 def timestamp(created: float) -> str:
@@ -76,6 +79,11 @@ LOGGING: Final[dict[str, Any]] = {
 def request_line(created: float, **fields: object) -> str:
     """The access-log line: the same shape as JsonFormatter's, written without the logging
     module, so a project's LOGGING (disable_existing_loggers) cannot silence it."""
-    entry = {"time": timestamp(created), "level": "INFO", "logger": "cloudsite.request", "message": "request"}  # fmt: skip
+    entry: dict[str, object] = {
+        "time": timestamp(created),
+        "level": "INFO",
+        "logger": "cloudsite.request",
+        "message": "request",
+    }
     entry.update(fields)
     return json.dumps(entry, default=str)

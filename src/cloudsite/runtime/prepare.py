@@ -60,7 +60,7 @@ def load_settings(project: dict[str, Any]) -> list[str]:
         django.setup()
         from django.conf import settings
 
-        return list(settings.CLOUDSITE_CHANGES)
+        return list(getattr(settings, "CLOUDSITE_CHANGES", []))
     except Exception as error:
         name = missing_variable(error)
         module = project["settings"]
@@ -78,7 +78,8 @@ def load_settings(project: dict[str, Any]) -> list[str]:
             )
         fail(
             f"settings: importing {module} failed: {type(error).__name__}: {_first_line(error)}",
-            "the settings must import with DEBUG off and no database; the traceback above says where",  # fmt: skip
+            "the settings must import with DEBUG off and no database; the traceback above says "
+            "where",
         )
 
 
@@ -98,7 +99,8 @@ def import_application(project: dict[str, Any]) -> Any:
         return wsgi.load(project)
     except Exception as error:
         fail(
-            f"application: importing {project['application']} failed: {type(error).__name__}: {_first_line(error)}",  # fmt: skip
+            f"application: importing {project['application']} failed: {type(error).__name__}: "
+            f"{_first_line(error)}",
             'fix it, or name the right one with application = "module:attribute"',
         )
 
@@ -126,12 +128,16 @@ def check_deploy() -> str:
     """4. Django's deployment checks through the layer."""
     from django.core import checks
 
-    messages = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]  # fmt: skip
+    messages = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]
     errors = [m for m in messages if m.is_serious()]
     for message in messages:
         level = "error" if message.is_serious() else "warning"
         text = _first_line(Exception(message.msg))
-        print(f"cloudsite: {level}: check --deploy: {message.id}: {text} (the project's own code or settings)", file=sys.stderr)  # fmt: skip
+        print(
+            f"cloudsite: {level}: check --deploy: {message.id}: {text} (the project's own code or "
+            "settings)",
+            file=sys.stderr,
+        )
     if errors:
         fail(
             f"check --deploy: {len(errors)} error(s), first {errors[0].id}",
@@ -180,7 +186,9 @@ def first_requests(app: Any, project: dict[str, Any]) -> str:
         error = errors[-1] if errors else None
         if error is not None and type(error).__name__ in DATABASE_ERRORS:
             return f"GET / not checked: it needs the database ({type(error).__name__})"
-        why = f"{type(error).__name__}: {_first_line(error)}" if error else "no exception was logged"
+        why = (
+            f"{type(error).__name__}: {_first_line(error)}" if error else "no exception was logged"
+        )
         fail(
             f"GET / answered {status} with DEBUG off: {why}",
             "the project works with DEBUG on only? With DEBUG off, Django needs every template "
@@ -191,7 +199,8 @@ def first_requests(app: Any, project: dict[str, Any]) -> str:
         static_status = _get(app, settings.STATIC_URL.rstrip("/") + "/" + static, host=host)
         if static_status != 200:
             fail(
-                f"static files are not served: GET {settings.STATIC_URL}{static} answered {static_status}",  # fmt: skip
+                f"static files are not served: GET {settings.STATIC_URL}{static} answered "
+                f"{static_status}",
                 "STATIC_URL must be a path the site serves (whitenoise serves STATIC_ROOT)",
             )
     return f"GET / {status}" + (", a static file 200" if static else "")
@@ -202,12 +211,23 @@ def _get(app: Any, path: str, *, host: str) -> int:
 
     statuses: list[int] = []
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": host,
-        "SERVER_PORT": "443", "HTTP_HOST": host, "HTTP_X_FORWARDED_PROTO": "https",
-        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
-        "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
-    }  # fmt: skip
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": host,
+        "SERVER_PORT": "443",
+        "HTTP_HOST": host,
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
     body = app(environ, lambda status, headers, exc_info=None: statuses.append(int(status[:3])))
     for _chunk in body:
         pass
@@ -224,7 +244,11 @@ def _a_static_file() -> str:
     if preferred.is_file():
         return "admin/css/base.css"
     for path in sorted(root.rglob("*.css")) + sorted(root.rglob("*")):
-        if path.is_file() and path.name != "staticfiles.json" and not path.name.endswith((".gz", ".br")):  # fmt: skip
+        if (
+            path.is_file()
+            and path.name != "staticfiles.json"
+            and not path.name.endswith((".gz", ".br"))
+        ):
             return path.relative_to(root).as_posix()
     return ""
 
@@ -235,7 +259,7 @@ def build_command(project: dict[str, Any]) -> str:
     if not command:
         return "none configured"
     say(f"build_command: {command}")
-    result = subprocess.run(["/bin/sh", "-c", command], check=False)  # noqa: S603 (the user's own)
+    result = subprocess.run(["/bin/sh", "-c", command], check=False)
     if result.returncode != 0:
         fail(f"build_command failed (exit {result.returncode}): {command}", "its output is above")
     return "passed"
@@ -257,7 +281,17 @@ def main() -> None:
     say(f"build_command: {build_command(project)}")
     for folder in ("/app", "/opt/cloudsite"):
         subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", folder],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "compileall",
+                "-q",
+                "-j",
+                "0",
+                "--invalidation-mode",
+                "unchecked-hash",
+                folder,
+            ],
             check=False,
         )
 

@@ -98,15 +98,29 @@ def apply(
             "DJANGO_SECRET_KEY is not set: the deploy hooks hand it over through the secrets "
             "pipe (start with CLOUDSITE_SECRETS=pipe, or pass it with -e for a local run)"
         )
-    layer.force("SECRET_KEY", key, "from DJANGO_SECRET_KEY (Secrets Manager, through the pipe)", quiet=True)  # fmt: skip
+    layer.force(
+        "SECRET_KEY", key, "from DJANGO_SECRET_KEY (Secrets Manager, through the pipe)", quiet=True
+    )
     fallbacks = [k for k in environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k]
-    layer.force("SECRET_KEY_FALLBACKS", fallbacks, "from DJANGO_SECRET_KEY_FALLBACKS", quiet=True)  # fmt: skip
+    layer.force("SECRET_KEY_FALLBACKS", fallbacks, "from DJANGO_SECRET_KEY_FALLBACKS", quiet=True)
     layer.force("DEBUG", False, "off in production")
 
     # -- hosts and TLS at the load balancer
-    layer.extend("ALLOWED_HOSTS", _split(environ.get("DJANGO_ALLOWED_HOSTS", "")), "the site's names (DJANGO_ALLOWED_HOSTS)")  # fmt: skip
-    layer.extend("CSRF_TRUSTED_ORIGINS", _split(environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "")), "the site's origins")  # fmt: skip
-    layer.force("SECURE_PROXY_SSL_HEADER", ("HTTP_X_FORWARDED_PROTO", "https"), "the load balancer terminates TLS")  # fmt: skip
+    layer.extend(
+        "ALLOWED_HOSTS",
+        _split(environ.get("DJANGO_ALLOWED_HOSTS", "")),
+        "the site's names (DJANGO_ALLOWED_HOSTS)",
+    )
+    layer.extend(
+        "CSRF_TRUSTED_ORIGINS",
+        _split(environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "")),
+        "the site's origins",
+    )
+    layer.force(
+        "SECURE_PROXY_SSL_HEADER",
+        ("HTTP_X_FORWARDED_PROTO", "https"),
+        "the load balancer terminates TLS",
+    )
     layer.force("SESSION_COOKIE_SECURE", True, "the site is only served over HTTPS")
     layer.force("CSRF_COOKIE_SECURE", True, "the site is only served over HTTPS")
     layer.default("SECURE_SSL_REDIRECT", True, "plain HTTP is redirected")
@@ -175,7 +189,9 @@ def _database(
     if url and (not build or project.get("database", {}).get("needed")):
         databases["default"] = database_from(url)
         layer.values["DATABASES"] = databases
-        layer.changes.append("DATABASES['default']: from DATABASE_URL (the RDS secret, through the pipe)")  # fmt: skip
+        layer.changes.append(
+            "DATABASES['default']: from DATABASE_URL (the RDS secret, through the pipe)"
+        )
         return
     default = databases.get("default", {})
     if str(default.get("ENGINE", "")).endswith("sqlite3") and default.get("NAME") != ":memory:":
@@ -183,7 +199,10 @@ def _database(
         # migrated (bin/start copies it to the tmpfs).
         default["NAME"] = SQLITE_SEED if build else SQLITE_RUN
         layer.values["DATABASES"] = databases
-        layer.changes.append(f"DATABASES['default']['NAME'] = {default['NAME']!r}: SQLite in a read-only image starts from the build's copy")  # fmt: skip
+        layer.changes.append(
+            f"DATABASES['default']['NAME'] = {default['NAME']!r}: SQLite in a read-only image "
+            "starts from the build's copy"
+        )
 
 
 def database_from(url: str) -> dict[str, Any]:
@@ -205,16 +224,23 @@ def _whitenoise(layer: _Layer) -> None:
         at = middleware.index(security) + 1 if security in middleware else 0
         middleware.insert(at, WHITENOISE)
         layer.values["MIDDLEWARE"] = middleware
-        layer.changes.append("MIDDLEWARE += whitenoise: serves the static files the build collected")  # fmt: skip
+        layer.changes.append(
+            "MIDDLEWARE += whitenoise: serves the static files the build collected"
+        )
     if "STATICFILES_STORAGE" in layer.values:  # Django 4.2's older form of STORAGES
         if layer.values["STATICFILES_STORAGE"] in DEFAULT_STORAGES:
             layer.force("STATICFILES_STORAGE", WHITENOISE_STORAGE, "hashed, compressed files")
         return
     from django.conf import global_settings
 
-    storages = {k: dict(v) for k, v in layer.values.get("STORAGES", global_settings.STORAGES).items()}  # fmt: skip
+    storages = {
+        k: dict(v) for k, v in layer.values.get("STORAGES", global_settings.STORAGES).items()
+    }
     static = storages.setdefault("staticfiles", {"BACKEND": DEFAULT_STORAGES[0]})
     if static.get("BACKEND") in DEFAULT_STORAGES:
         static["BACKEND"] = WHITENOISE_STORAGE
         layer.values["STORAGES"] = storages
-        layer.changes.append("STORAGES['staticfiles'] = whitenoise's: hashed names, compressed copies, far-future caching")  # fmt: skip
+        layer.changes.append(
+            "STORAGES['staticfiles'] = whitenoise's: hashed names, compressed copies, far-future "
+            "caching"
+        )

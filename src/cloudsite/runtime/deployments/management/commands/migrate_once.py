@@ -1,9 +1,9 @@
 """Apply migrations once per deployment, however many instances run this at the same moment.
 
-Every instance's AfterInstall hook runs it (docs/deploy.md), through `bin/start migrate`. On PostgreSQL the instances
-queue on one advisory lock; the first migrates and records the deployment, the others find
-the record and skip. On SQLite each container has its own database, so there is nothing to
-coordinate and it simply migrates.
+Every instance's AfterInstall hook runs it (docs/deploy.md), through `bin/start migrate`. On
+PostgreSQL the instances queue on one advisory lock; the first migrates and records the
+deployment, the others find the record and skip. On SQLite each container has its own
+database, so there is nothing to coordinate and it simply migrates.
 """
 
 import os
@@ -21,7 +21,7 @@ def log(message: str, **fields: object) -> None:
     """A JSON line on stdout whatever the project's LOGGING says (the hook's log shows it)."""
     from cloudsite.runtime.front import log_event
 
-    log_event(message, logger="cloudsite.deployments", **fields)
+    log_event(message, logger="cloudsite.deployments", fields=fields)
 
 
 # Any fixed 64-bit number works, as long as nothing else in the database uses it.
@@ -54,7 +54,9 @@ class Command(BaseCommand):
             if deployment_id:
                 from cloudsite.runtime.deployments.models import DeploymentMigration
 
-                DeploymentMigration.objects.create(deployment_id=deployment_id, applied=applied)
+                DeploymentMigration._default_manager.create(
+                    deployment_id=deployment_id, applied=applied
+                )
         log("migrations applied", deployment_id=deployment_id, outcome="migrated", applied=applied)
 
 
@@ -79,7 +81,7 @@ def already_migrated(*, deployment_id: str) -> bool:
 
     if DeploymentMigration._meta.db_table not in connection.introspection.table_names():
         return False
-    return DeploymentMigration.objects.filter(deployment_id=deployment_id).exists()
+    return DeploymentMigration._default_manager.filter(deployment_id=deployment_id).exists()
 
 
 def pending_migrations() -> list[str]:
