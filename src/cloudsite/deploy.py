@@ -81,8 +81,14 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
         )
         return Shipped(pipeline=name, execution_id=execution)
     package = ctx.package()
+    project = ctx.project()
+    ctx.ui.info(project_line(project))
     size = f"{len(package.data) / 1e6:.1f} MB"
-    ctx.ui.info(f"packaged {len(package.files)} files ({size}, sha256 {package.sha256[:12]})")
+    own = [name for name in package.files if not name.startswith(".cloudsite/")]
+    ctx.ui.info(
+        f"packaged {len(own)} project files and the runtime layer "
+        f"({len(package.files)} files, {size}, sha256 {package.sha256[:12]})"
+    )
     bucket = output(state, Output.SOURCE_BUCKET_NAME)
     version = ship.package_upload(aws.client("s3"), package, bucket=bucket)
     ctx.ui.info(f"uploaded to s3://{bucket}/{ship.SOURCE_OBJECT_KEY} (version {version or 'none'})")
@@ -95,6 +101,18 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
     ctx.ui.done(f"started pipeline {name}: execution {execution}")
     return Shipped(
         name, execution, version_id=version, sha256=package.sha256, files=len(package.files)
+    )
+
+
+def project_line(project: Any) -> str:
+    """One line on what ships: the settings, the application, Python, and the runtime layer."""
+    from cloudsite.project.shipment import runtime_in_use
+
+    ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
+    layer = f"ejected: {', '.join(ejected)}" if ejected else "built-in"
+    return (
+        f"project: {project.settings}, {project.application} ({project.server.upper()}), "
+        f"Python {project.python.version}; runtime layer: {layer}"
     )
 
 

@@ -19,7 +19,6 @@ from tests.support.engine import Engine, start_engine
 from tests.support.images import build, source_tree
 from tests.support.moto import aws_env, moto_server
 from tests.support.registry import local_registry, registry_available
-from tests.support.wheelhouse import package_index
 
 FIGURES = pytest.StashKey[list[str]]()
 SITE_HOST = "www.example.test"
@@ -60,14 +59,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def build_env(engine: Engine) -> Iterator[dict[str, str]]:
-    """What site/bin/build needs here: the local base, a loopback package index."""
-    with package_index() as index:
-        yield {
-            "BASE_IMAGE": engine.base_image,
-            "PIP_INDEX_URL": index,
-            "CLOUDSITE_BUILD_NETWORK": "host",  # the index listens on loopback
-        }
+def build_env(engine: Engine) -> dict[str, str]:
+    """What build.py needs here: the local Debian base (no registry answers). The package
+    index is PyPI itself, through this machine's TLS-inspecting proxy, whose CA bundle
+    (PIP_CERT) build.py hands to the build stage only."""
+    return {"BASE_IMAGE": engine.base_image}
 
 
 @dataclass(frozen=True)
@@ -75,11 +71,11 @@ class Release:
     name: str
     source: Path
     image: str  # the locally built tag
-    seconds: float  # how long site/bin/build took
+    seconds: float  # how long build.py took
 
 
 class Releases:
-    """The working tree as named releases, each built (and pushed, bundled) once a session."""
+    """Wanderpage as named releases, each built (and pushed, bundled) once a session."""
 
     def __init__(
         self, engine: Engine, *, env: dict[str, str], registry: str, tmp: Path, figures: list[str]
@@ -103,7 +99,7 @@ class Releases:
                 self.engine, source, image=f"{self.engine.name('web')}:{name}", env=self.env
             )
             self._built[name] = Release(name, source, image, time.monotonic() - started)
-            self.figures.append(f"site/bin/build {name}: {self._built[name].seconds:.1f} s")
+            self.figures.append(f"build.py {name}: {self._built[name].seconds:.1f} s")
         return self._built[name]
 
     def bundle(self, name: str, *, broken: bool = False) -> Path:

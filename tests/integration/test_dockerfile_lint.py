@@ -1,11 +1,11 @@
-"""The Dockerfile passes hadolint (with DL3057, HEALTHCHECK, turned on) and checkov."""
+"""The runtime layer's Dockerfile passes hadolint (DL3057, HEALTHCHECK, turned on) and checkov."""
 
 import json
 import subprocess
 
 from tests.support.servers import ROOT
 
-DOCKERFILE = ROOT / "site" / "Dockerfile"
+DOCKERFILE = ROOT / "src" / "cloudsite" / "runtime" / "Dockerfile"
 
 
 def test_hadolint_finds_nothing_even_at_info_level_with_healthcheck_rule_on() -> None:

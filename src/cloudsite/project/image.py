@@ -50,7 +50,7 @@ def image_build(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cloudsite-source-") as tmp:
         source = Path(tmp)
-        _unpack(package.data, source)
+        unpack(package.data, source)
         argv = [
             sys.executable,
             str(source / ".cloudsite" / "runtime" / "build.py"),
@@ -76,7 +76,7 @@ def image_build(
     return Built(built, _size(log), time.monotonic() - started, log)
 
 
-def _unpack(data: bytes, target: Path) -> None:
+def unpack(data: bytes, target: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             path = target / info.filename

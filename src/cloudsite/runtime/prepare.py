@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from cloudsite.runtime.production import BUILD_HOST, SQLITE_SEED, STATIC_ROOT, load_project
+from cloudsite.runtime.production import BUILD_HOST, SQLITE_SEED, STATIC_ROOT, load_project, place
 
 DATABASE_ERRORS = ("OperationalError", "ProgrammingError", "InterfaceError", "DatabaseError")
 
@@ -110,7 +110,7 @@ def collect_static() -> str:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.STATIC_ROOT != STATIC_ROOT:
+    if place(STATIC_ROOT) != settings.STATIC_ROOT:
         return "skipped: the project stores its static files elsewhere"
     try:
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -120,8 +120,8 @@ def collect_static() -> str:
             "a file a stylesheet refers to must exist (whitenoise's manifest storage checks each "
             "one); collectstatic runs with no database and a throwaway secret key",
         )
-    count = sum(1 for p in Path(STATIC_ROOT).rglob("*") if p.is_file())
-    return f"{count} files in {STATIC_ROOT}"
+    count = sum(1 for p in Path(settings.STATIC_ROOT).rglob("*") if p.is_file())
+    return f"{count} files in {settings.STATIC_ROOT}"
 
 
 def check_deploy() -> str:
@@ -152,9 +152,10 @@ def seed_database() -> str:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.DATABASES.get("default", {}).get("NAME") != SQLITE_SEED:
+    seed = place(SQLITE_SEED)
+    if settings.DATABASES.get("default", {}).get("NAME") != seed:
         return "none: the site's database is a server"
-    Path(SQLITE_SEED).parent.mkdir(parents=True, exist_ok=True)
+    Path(seed).parent.mkdir(parents=True, exist_ok=True)
     try:
         call_command("migrate", interactive=False, verbosity=0)
     except Exception as error:
@@ -162,8 +163,8 @@ def seed_database() -> str:
             f"migrate (the seed database) failed: {type(error).__name__}: {_first_line(error)}",
             "the migrations must run on an empty SQLite database",
         )
-    os.chmod(SQLITE_SEED, 0o644)
-    return f"migrated into {SQLITE_SEED}"
+    os.chmod(seed, 0o644)
+    return f"migrated into {seed}"
 
 
 def first_requests(app: Any, project: dict[str, Any]) -> str:
@@ -237,7 +238,7 @@ def _get(app: Any, path: str, *, host: str) -> int:
 
 
 def _a_static_file() -> str:
-    root = Path(STATIC_ROOT)
+    root = Path(place(STATIC_ROOT))
     if not root.is_dir():
         return ""
     preferred = root / "admin" / "css" / "base.css"

@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any, Final
 
 PROJECT_FILE: Final = "/opt/cloudsite/project.json"
-SQLITE_RUN: Final = "/tmp/cloudsite/db.sqlite3"  # noqa: S108 (the container's only writable place)
-SQLITE_SEED: Final = "/opt/cloudsite/var/seed.sqlite3"
-STATIC_ROOT: Final = "/opt/cloudsite/static"
+# Where things are in the image. A run outside one (the test suites, `make run`) moves them
+# with the variable named beside each.
+SQLITE_RUN: Final = ("CLOUDSITE_SQLITE", "/tmp/cloudsite/db.sqlite3")  # noqa: S108 (the tmpfs)
+SQLITE_SEED: Final = ("CLOUDSITE_SEED", "/opt/cloudsite/var/seed.sqlite3")
+STATIC_ROOT: Final = ("CLOUDSITE_STATIC_ROOT", "/opt/cloudsite/static")
 # A database URL nothing answers: the build runs collectstatic and checks without a database.
 BUILD_DATABASE_URL: Final = "postgres://cloudsite-build@127.0.0.1:9/cloudsite-build"
 BUILD_HOST: Final = "cloudsite-build.invalid"
@@ -42,6 +44,11 @@ DEFAULT_STORAGES: Final = (
     "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
 )
 APP: Final = "cloudsite.runtime.deployments"
+
+
+def place(which: tuple[str, str], environ: Mapping[str, str] = os.environ) -> str:
+    """SQLITE_RUN, SQLITE_SEED or STATIC_ROOT, as this process sees it."""
+    return environ.get(which[0], which[1])
 
 
 class LayerError(Exception):
@@ -133,7 +140,9 @@ def apply(
 
     # -- static files, collected into the image at build time
     if _filesystem_static(values):
-        layer.force("STATIC_ROOT", STATIC_ROOT, "collected into the image at build time")
+        layer.force(
+            "STATIC_ROOT", place(STATIC_ROOT, environ), "collected into the image at build time"
+        )
     if project.get("serves_static") == "cloudsite":
         _whitenoise(layer)
 
@@ -197,7 +206,7 @@ def _database(
     if str(default.get("ENGINE", "")).endswith("sqlite3") and default.get("NAME") != ":memory:":
         # The image is read-only: each container starts from a copy of the database the build
         # migrated (bin/start copies it to the tmpfs).
-        default["NAME"] = SQLITE_SEED if build else SQLITE_RUN
+        default["NAME"] = place(SQLITE_SEED if build else SQLITE_RUN, environ)
         layer.values["DATABASES"] = databases
         layer.changes.append(
             f"DATABASES['default']['NAME'] = {default['NAME']!r}: SQLite in a read-only image "
