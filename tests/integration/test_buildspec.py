@@ -32,7 +32,9 @@ def test_buildspec_checks_the_project_pushes_by_revision_and_emits_the_bundle(
     tmp_path: Path,
     figures: list[str],
 ) -> None:
-    source = shipped(releases.source("v1"), tmp_path / "src")
+    # A release of its own, so the project's layer is built (not taken from the cache) and the
+    # build's checks run in this log.
+    source = shipped(releases.source("buildspec"), tmp_path / "src")
     repository = f"{registry}/{engine.name('pipeline')}"
     env = engine.script_env(**aws.env, **build_env, CLOUDSITE_ECR_REPOSITORY_URI=repository)
     env.update(codebuild_env(source=source, region=REGION, revision=REVISION, build_number=7))

@@ -127,12 +127,16 @@ def test_two_instances_migrating_one_deployment_at_once_migrate_exactly_once(
     outcomes = sorted(_outcome(i) for i in group.instances)
     assert outcomes == ["migrated", "skipped"]
     with psycopg.connect(database) as db:
-        rows = db.execute("SELECT deployment_id, applied FROM ops_deploymentmigration").fetchall()
+        rows = db.execute(
+            "SELECT deployment_id, applied FROM cloudsite_deployment_migration"
+        ).fetchall()
         duplicates = db.execute(
             "SELECT app, name FROM django_migrations GROUP BY app, name HAVING count(*) > 1"
         ).fetchall()
     assert [row[0] for row in rows] == [deployment.id]
-    assert "travel.0001_initial" in rows[0][1] and "ops.0001_initial" in rows[0][1]
+    assert (
+        "travel.0001_initial" in rows[0][1] and "cloudsite_deployments.0001_initial" in rows[0][1]
+    )
     assert duplicates == []
 
     # The new version then starts on the migrated database and is ready (/readyz runs a query).

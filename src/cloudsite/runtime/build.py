@@ -237,14 +237,12 @@ def build_arguments(project: dict, *, revision: str) -> list[str]:
 def run_build(command: list[str], *, engine: str) -> None:
     """The engine's build, its log streamed to stderr; the project's own failure becomes the
     one `error:` line the build stage printed."""
-    env = dict(os.environ, DOCKER_BUILDKIT="1") if engine == "docker" else None
     marks: list[tuple[str, str]] = []
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
         errors="replace",
     ) as proc:
         assert proc.stdout is not None
