@@ -31,7 +31,7 @@ from tests.support.codedeploy import (
 )
 from tests.support.engine import Engine
 from tests.support.load import LoadGenerator
-from tests.support.servers import free_port, postgres_url
+from tests.support.servers import free_port, fresh_database, postgres_url
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
 
@@ -39,15 +39,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh, empty database on the project's PostgreSQL cluster; its URL."""
-    server = postgres_url()
-    name = f"cstest_c4_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield urlsplit(server)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

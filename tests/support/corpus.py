@@ -55,3 +55,33 @@ def vendored(name: str, dest: Path) -> Path:
     """A copy of tests/corpus/NAME at dest (the tests may change their copy)."""
     shutil.copytree(CORPUS / name, dest, symlinks=True)
     return dest
+
+
+def uv_lock(dest: Path) -> Path:
+    """`uv lock` in dest, with an interpreter that meets the project's requires-python; returns
+    dest. uv needs one to resolve; this machine's pyenv has them, none is downloaded."""
+    import os
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    from tests.conftest import require
+
+    wanted = SpecifierSet(
+        tomllib.loads((dest / "pyproject.toml").read_text())["project"].get("requires-python", "")
+    )
+    found = [
+        python
+        for python in sorted(Path(os.path.expanduser("~/.pyenv/versions")).glob("3.*/bin/python3"))
+        if python.parent.parent.name in wanted
+    ]
+    require(bool(found), f"a Python meeting {wanted} for `uv lock` (pyenv)")
+    env = dict(os.environ, UV_PYTHON=str(found[-1]), UV_PYTHON_DOWNLOADS="never")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "uv"), "lock", "--quiet"],
+        cwd=dest,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    return dest
