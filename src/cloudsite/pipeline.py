@@ -151,12 +151,21 @@ def build_failure(clients: Clients, stage: str, build_id: str) -> PipelineError:
     logs = build.get("logs", {})
     tail = _log_tail(clients.logs, logs.get("groupName", ""), logs.get("streamName", ""))
     details = [f"last {len(tail)} lines of the build log:", *tail] if tail else []
-    return PipelineError(
-        f"{stage}: build {build_id}",
-        why,
-        details=details,
-        hint="fix the build and run `cloudsite deploy`; the whole log: cloudsite logs build",
-    )
+    hint = "fix the build and run `cloudsite deploy`; the whole log: cloudsite logs build"
+    error, project_hint = project_problem(tail)
+    if error:  # the build's own one-line report (runtime/build.py): the same line as locally
+        why, hint = error, f"{project_hint}; then `cloudsite deploy`" if project_hint else hint
+    return PipelineError(f"{stage}: build {build_id}", why, details=details, hint=hint)
+
+
+def project_problem(lines: list[str]) -> tuple[str, str]:
+    """The last `error:` line build.py printed, and its `hint:` line, or ('', '')."""
+    for at in range(len(lines) - 1, -1, -1):
+        if lines[at].startswith("error: "):
+            following = lines[at + 1] if at + 1 < len(lines) else ""
+            hint = following.removeprefix("hint: ") if following.startswith("hint: ") else ""
+            return lines[at].removeprefix("error: "), hint
+    return "", ""
 
 
 def _log_tail(logs: Any, group: str, stream: str) -> list[str]:

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -76,6 +77,7 @@ def load_settings(project: dict[str, Any]) -> list[str]:
                 f"settings: importing {module} failed: no module named {error.name!r}",
                 "is it missing from the project's dependency manifest?",
             )
+        traceback.print_exc()
         fail(
             f"settings: importing {module} failed: {type(error).__name__}: {_first_line(error)}",
             "the settings must import with DEBUG off and no database; the traceback above says "
@@ -98,6 +100,7 @@ def import_application(project: dict[str, Any]) -> Any:
 
         return wsgi.load(project)
     except Exception as error:
+        traceback.print_exc()
         fail(
             f"application: importing {project['application']} failed: {type(error).__name__}: "
             f"{_first_line(error)}",
@@ -115,6 +118,7 @@ def collect_static() -> str:
     try:
         call_command("collectstatic", interactive=False, verbosity=0)
     except Exception as error:
+        traceback.print_exc()
         fail(
             f"collectstatic failed: {type(error).__name__}: {_first_line(error)}",
             "a file a stylesheet refers to must exist (whitenoise's manifest storage checks each "

@@ -80,3 +80,12 @@ def __getattr__(name: str) -> Any:
         globals()["application"] = load()
         return globals()["application"]
     raise AttributeError(name)
+
+
+def development() -> Front:
+    """The project's application under its own settings (no production layer), with the front
+    (health probes, headers, the request log): what `make run` serves. CLOUDSITE_APPLICATION
+    names it, module:attribute; CLOUDSITE_CSP is the policy, if any."""
+    module, _, attribute = os.environ["CLOUDSITE_APPLICATION"].partition(":")
+    app = getattr(importlib.import_module(module), attribute or "application")
+    return Front(app, csp=os.environ.get("CLOUDSITE_CSP", ""))
