@@ -120,12 +120,23 @@ def collect_static() -> str:
     except Exception as error:
         traceback.print_exc()
         fail(
-            f"collectstatic failed: {type(error).__name__}: {_first_line(error)}",
+            f"collectstatic failed: {_static_problem(error)}",
             "a file a stylesheet refers to must exist (whitenoise's manifest storage checks each "
             "one); collectstatic runs with no database and a throwaway secret key",
         )
     count = sum(1 for p in Path(settings.STATIC_ROOT).rglob("*") if p.is_file())
     return f"{count} files in {settings.STATIC_ROOT}"
+
+
+def _static_problem(error: BaseException) -> str:
+    """Django's message for a missing file a stylesheet refers to, in one line."""
+    text = str(error)
+    found = re.search(
+        r"The CSS file '([^']+)' references a file which could not be found:\s+(\S+)", text
+    )
+    if found:
+        return f"{found.group(1)} refers to {found.group(2)}, which does not exist"
+    return f"{type(error).__name__}: {re.sub(r' with <[^>]+>', '', _first_line(error))}"
 
 
 def check_deploy() -> str:
