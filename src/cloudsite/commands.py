@@ -133,8 +133,16 @@ def plan(ctx: Context) -> int:
     ctx.connect()
     result = infra.plan(ctx)
     if ctx.ui.json_output:
+        if ctx.cfg.source_mode == "upload":
+            from cloudsite.project.shipment import runtime_in_use
+
+            project = ctx.project()
+            result["project"] = project.as_json() | {
+                "ejected": [f.name for f in runtime_in_use(project.root) if f.ejected]
+            }
         ctx.ui.emit_json(result)
         return 0
+    _plan_project(ctx)
     ctx.ui.data(f"plan for stack {result['stack']} ({result['kind'].lower()}):")
     for change in result["changes"] or [{"action": "none", "resource": "no changes", "type": ""}]:
         ctx.ui.data(f"  {change['action']:<14} {change['resource']:<36} {change['type']}".rstrip())
@@ -153,6 +161,24 @@ def plan(ctx: Context) -> int:
         )
     ctx.ui.data(f"  {estimate['monthly_total']:>8.2f}  total (plus usage-based charges)")
     return 0
+
+
+def _plan_project(ctx: Context) -> None:
+    """What ships: the detection, and which runtime files are the project's own."""
+    if ctx.cfg.source_mode != "upload":
+        ctx.ui.data("source: the repository's own tree, with its ejected .cloudsite/ (github mode)")
+        ctx.ui.data("")
+        return
+    from cloudsite.project.shipment import runtime_in_use
+
+    project = ctx.project()
+    _project_summary(ctx, project)
+    ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
+    if ejected:
+        ctx.ui.data(f"  runtime layer  cloudsite's, except the project's own: {', '.join(ejected)}")
+    else:
+        ctx.ui.data("  runtime layer  cloudsite's built-in (`cloudsite init --eject` to change it)")
+    ctx.ui.data("")
 
 
 def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> int:

@@ -70,7 +70,7 @@ def _eject(project: Project, cfg: Config, *, force: bool) -> list[str]:
     folder = project.root / FOLDER
     files = {
         f"runtime/{f.name}": (f.path.read_bytes(), f.executable)
-        for f in runtime_in_use(project.root)
+        for f in runtime_in_use(None)  # cloudsite's own: never the project's copy back
     }
     document = json.dumps(project_json(project, cfg), indent=2, sort_keys=True) + "\n"
     files["project.json"] = (document.encode(), False)

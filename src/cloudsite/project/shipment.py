@@ -48,11 +48,12 @@ class RuntimeFile:
         return self.name.startswith(EXECUTABLE)
 
 
-def runtime_in_use(root: Path) -> list[RuntimeFile]:
-    """Every runtime file, from the project's .cloudsite/runtime/ where it has one."""
-    own = root / FOLDER / "runtime"
+def runtime_in_use(root: Path | None) -> list[RuntimeFile]:
+    """Every runtime file, from the project's .cloudsite/runtime/ where it has one (root None:
+    cloudsite's built-in files only)."""
+    bases = [(BUILT_IN, False)] + ([(root / FOLDER / "runtime", True)] if root else [])
     files: dict[str, RuntimeFile] = {}
-    for base, ejected in ((BUILT_IN, False), (own, True)):
+    for base, ejected in bases:
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
