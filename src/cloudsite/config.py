@@ -61,6 +61,9 @@ class Config:
     build_command: str = _key("", "a command the build runs in the image, e.g. your tests")
     system_packages: tuple[str, ...] = _key((), "Debian packages the site loads at run time")
     build_packages: tuple[str, ...] = _key((), "Debian packages only the build needs (compilers)")
+    dockerfile: str = _key(
+        "", "your own Dockerfile (relative to source_dir) instead of cloudsite's"
+    )
     # -- AWS
     region: str = _key("", "AWS region; default: the standard chain (AWS_REGION, profile)")
     profile: str = _key("", "AWS profile; default: the standard chain (AWS_PROFILE)")

@@ -12,6 +12,12 @@ from cloudsite.project.shipment import FOLDER
 def project_checked(cfg: Config) -> Project:
     """Detect the project in source_dir, and check it against the configuration."""
     project = detect(cfg.source_path, keys(cfg))
+    if cfg.dockerfile and not (project.root / cfg.dockerfile).is_file():
+        raise ProjectError(
+            "dockerfile",
+            f"{cfg.dockerfile}: no such file in {project.root}",
+            hint="the path is relative to source_dir; leave the key out to use cloudsite's",
+        )
     need = project.database
     if need.needed and need.engine != "postgresql":
         raise ProjectError(

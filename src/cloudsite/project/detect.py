@@ -233,7 +233,7 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         ),
         dockerfile=(root / "Dockerfile").is_file(),
         django_version=facts.django_version,
-        notes=tuple(_notes(facts, deps)),
+        notes=tuple(_notes(facts, deps, dockerfile=(root / "Dockerfile").is_file())),
     )
 
 
@@ -497,8 +497,13 @@ def database_need(facts: SettingsFacts) -> Database:
     return Database(False, "sqlite", "DATABASES is SQLite, a file in the image")
 
 
-def _notes(facts: SettingsFacts, deps: Dependencies) -> list[str]:
+def _notes(facts: SettingsFacts, deps: Dependencies, *, dockerfile: bool) -> list[str]:
     notes = []
+    if dockerfile:
+        notes.append(
+            "the project has a Dockerfile of its own; cloudsite builds its own image "
+            '(dockerfile = "Dockerfile" in cloudsite.toml uses yours)'
+        )
     if not deps.locked:
         notes.append(
             f"{deps.manifest or 'the dependencies'} pins no exact versions: each build may get "

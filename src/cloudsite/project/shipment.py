@@ -73,6 +73,7 @@ def project_json(project: Project, cfg: Config) -> dict[str, Any]:
         "environment": environment(cfg),
         "content_security_policy": cfg.content_security_policy,
         "build_command": cfg.build_command,
+        "dockerfile": cfg.dockerfile,
         "build_packages": sorted({*build_packages, *cfg.build_packages}),
         "system_packages": sorted({*system_packages, *cfg.system_packages}),
     }

@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -107,16 +108,18 @@ def build(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cloudsite-build-") as tmp:
         context = stage(source, project, Path(tmp))
-        command = [engine, "build", "--file", str(context / "Dockerfile"), "--tag", args.image]
-        if engine == "podman":
-            command.append("--format=docker")  # OCI images drop HEALTHCHECK
-        command += build_arguments(project, revision=args.revision)
-        command += ["--no-cache"] if args.no_cache else []
-        msg(
-            f"build: {args.image} with {engine} (Python {project['python']}, "
-            f"{project['dependencies']['kind']} dependencies)"
-        )
-        run_build([*command, str(context)], engine=engine)
+        options = ["--format=docker"] if engine == "podman" else []  # OCI images drop HEALTHCHECK
+        options += ["--no-cache"] if args.no_cache else []
+        labels = build_labels(project, revision=args.revision)
+        if project.get("dockerfile"):
+            own_image(engine, context, project, image=args.image, options=options + labels)
+        else:
+            command = [engine, "build", "--file", str(context / "Dockerfile"), "--tag", args.image]
+            command += options + labels + build_arguments(project)
+            kind = project["dependencies"]["kind"]
+            python = project["python"]
+            msg(f"build: {args.image} with {engine} (Python {python}, {kind} dependencies)")
+            run_build([*command, str(context)], engine=engine)
     seconds = time.monotonic() - started
     size = image_size(engine, args.image)
     msg(f"built {args.image}: {size / 1e6:.1f} MB in {seconds:.1f} s")
@@ -211,27 +214,69 @@ def _ca_bundle() -> str:
     return ""
 
 
-def build_arguments(project: dict, *, revision: str) -> list[str]:
+def build_arguments(project: dict) -> list[str]:
     args = [
-        "--build-arg",
-        f"PYTHON=python{project['python']}",
-        "--build-arg",
-        f"APP_DIR={project['app_dir']}",
-        "--build-arg",
-        f"SYSTEM_PACKAGES={' '.join(project.get('system_packages', []))}",
-        "--build-arg",
-        f"BUILD_PACKAGES={' '.join(project.get('build_packages', []))}",
-        "--label",
-        f"org.opencontainers.image.title={project.get('name', 'site')}",
-    ]
+        "--build-arg", f"PYTHON=python{project['python']}",
+        "--build-arg", f"APP_DIR={project['app_dir']}",
+        "--build-arg", f"SYSTEM_PACKAGES={' '.join(project.get('system_packages', []))}",
+        "--build-arg", f"BUILD_PACKAGES={' '.join(project.get('build_packages', []))}",
+    ]  # fmt: skip
     for variable in ("BASE_IMAGE", "PIP_INDEX_URL"):
         if os.environ.get(variable):
             args += ["--build-arg", f"{variable}={os.environ[variable]}"]
+    return args
+
+
+def build_labels(project: dict, *, revision: str) -> list[str]:
+    args = ["--label", f"org.opencontainers.image.title={project.get('name', 'site')}"]
     if os.environ.get("CLOUDSITE_BUILD_NETWORK"):
         args += ["--network", os.environ["CLOUDSITE_BUILD_NETWORK"]]
     if revision:
         args += ["--label", f"org.opencontainers.image.revision={revision}"]
     return args
+
+
+# The layer cloudsite adds to an image built from the project's own Dockerfile: the start
+# script that takes the secrets from the pipe and then runs the image's own command.
+OWN_LAYER = """\
+FROM {base}
+COPY runtime/bin/ /opt/cloudsite/bin/
+ENV CLOUDSITE_OWN_COMMAND={command} CLOUDSITE_APP_DIR={workdir} PORT=8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\
+    CMD ["/opt/cloudsite/bin/healthcheck"]
+ENTRYPOINT ["/opt/cloudsite/bin/start"]
+CMD ["web"]
+"""
+
+
+def own_image(engine: str, context: Path, project: dict, *, image: str, options: list[str]) -> None:
+    """The project's own Dockerfile, built with the project as its context, then the start
+    script on top (docs/your-project.md, "Your own Dockerfile")."""
+    base = image + "-own"
+    app, dockerfile = context / "app", context / "app" / project["dockerfile"]
+    msg(f"build: {image} from the project's own {project['dockerfile']}, with {engine}")
+    build = [engine, "build", "--file", str(dockerfile), "--tag", base, *options, str(app)]
+    run_build(build, engine=engine)
+    inspect = [engine, "image", "inspect", "--format", "{{json .Config}}", base]
+    config = json.loads(subprocess.run(inspect, capture_output=True, text=True, check=True).stdout)
+    command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+    if not command:
+        raise BuildError(
+            f"{project['dockerfile']} gives the image no command",
+            'end it with CMD, e.g. CMD ["gunicorn", "--bind", "0.0.0.0:8000", "mysite.wsgi"]',
+            code=2,
+        )
+    layer = OWN_LAYER.format(
+        base=base,
+        command=json.dumps(shlex.join(command)),
+        workdir=config.get("WorkingDir") or "/",
+    )
+    if config.get("User"):
+        layer += f"USER {config['User']}\n"
+    (context / "own.Dockerfile").write_text(layer)
+    final = [engine, "build", "--file", str(context / "own.Dockerfile"), "--tag", image]
+    run_build([*final, *options, str(context)], engine=engine)
+    subprocess.run([engine, "image", "rm", base], capture_output=True, check=False)
 
 
 def run_build(command: list[str], *, engine: str) -> None:
