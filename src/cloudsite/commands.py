@@ -266,9 +266,10 @@ def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
     package = ctx.package()
     tag = tag or default_tag(package)
     log = Path(ctx.cfg.project_dir) / ".cloudsite" / "local" / "build.log"
+    own = len([n for n in package.files if not n.startswith(".cloudsite/")])
     ctx.ui.info(
-        f"building {ctx.cfg.name}:{tag} from {len(package.files)} files ({project.settings}, "
-        f"Python {project.python.version})"
+        f"building {ctx.cfg.name}:{tag}: {own} project files and the runtime layer "
+        f"({project.settings}, Python {project.python.version})"
     )
     built = image_build(
         package, name=ctx.cfg.name, tag=tag, no_cache=no_cache, log=log, progress=ctx.ui.info

@@ -115,8 +115,12 @@ def _run(argv: list[str], *, log: Path, progress: Any) -> tuple[list[str], list[
                 ).append(match.group(2))
                 if match.group(1) == "warning":
                     progress(f"warning: {match.group(2)}")
+            elif text.startswith("==> built "):
+                continue  # the CLI says it itself, with the whole time
             elif STEP.match(text) or text.startswith("==> "):
                 progress(text.removeprefix("==> ")[:160])
+            elif text.startswith("    ") and text[4:5].isupper():  # the layer's changes, listed
+                progress(text[:160])
         stdout = proc.stdout.readlines()
     result = subprocess.CompletedProcess(argv, proc.returncode, "".join(stdout), "")
     return errors, hints, result

@@ -182,6 +182,8 @@ _MISSING: Final = object()
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{...}"
     text = repr(value)
     return text if len(text) < 60 else text[:57] + "..."
 
