@@ -129,8 +129,8 @@ def _traceback(opts: dict[str, Any]) -> None:
 
 def _context(opts: dict[str, Any], ui: Any) -> Any:
     from cloudsite import config
+    from cloudsite.aws.waits import clock_from_env
     from cloudsite.context import Context
-    from cloudsite.waits import clock_from_env
 
     overrides = config.parse_set(tuple(opts["settings"]))
     for key in ("name", "region", "profile"):

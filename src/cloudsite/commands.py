@@ -12,7 +12,7 @@ def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
     """1. validate (done: the config loaded); preflight; 2. identity and region;
     3-4. certificate and stack; 5. ship; 6. follow the pipeline; 7. smoke check and verify,
     print the URL."""
-    from cloudsite import deploy, infra
+    from cloudsite.aws import deploy, infra
 
     ctx.open()
     ctx.preflight()
@@ -48,7 +48,7 @@ def _finish(ctx: Context, result: dict[str, Any]) -> None:
 
 def deploy(ctx: Context, *, detach: bool) -> int:
     """Ship the source to the existing stack, then follow it (unless detached)."""
-    from cloudsite import deploy as delivery
+    from cloudsite.aws import deploy as delivery
 
     ctx.connect()
     state = delivery.stack_ready(ctx)
@@ -68,7 +68,8 @@ def deploy(ctx: Context, *, detach: bool) -> int:
 
 def down(ctx: Context, *, yes: bool) -> int:
     """The verified teardown; exits 1 when anything still carries the stack's tag."""
-    from cloudsite import cost, teardown
+    from cloudsite import cost
+    from cloudsite.aws import teardown
 
     aws = ctx.connect()
     ctx.phase = "down"
@@ -107,7 +108,7 @@ def down(ctx: Context, *, yes: bool) -> int:
 
 
 def status(ctx: Context, *, watch: bool, interval: int) -> int:
-    from cloudsite.status import status_gather, status_lines
+    from cloudsite.aws.status import status_gather, status_lines
 
     aws = ctx.connect()
     ctx.phase = "watch" if watch else ""
@@ -126,7 +127,7 @@ def status(ctx: Context, *, watch: bool, interval: int) -> int:
 
 
 def plan(ctx: Context) -> int:
-    from cloudsite import infra
+    from cloudsite.aws import infra
 
     ctx.open()
     ctx.preflight()
@@ -182,8 +183,8 @@ def _plan_project(ctx: Context) -> None:
 
 
 def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> int:
-    from cloudsite import logs as logs_mod
-    from cloudsite.deploy import output, stack_ready
+    from cloudsite.aws import logs as logs_mod
+    from cloudsite.aws.deploy import output, stack_ready
 
     start = logs_mod.since_parse(since, now=ctx.clock.wall())
     aws = ctx.connect()

@@ -9,12 +9,12 @@ from typing import Any, Final
 
 from cloudsite import aws as aws_mod
 from cloudsite import names, template
+from cloudsite.aws.stack import Follow
+from cloudsite.aws.waits import Clock
 from cloudsite.config import Config
 from cloudsite.errors import ConfigError
-from cloudsite.stack import Follow
 from cloudsite.ui import Ui
 from cloudsite.validate import MY_IP
-from cloudsite.waits import Clock
 
 MY_IP_URL: Final = "https://checkip.amazonaws.com"
 # A well-formed ARN that is nobody's certificate: the pre-flight check and `plan` use it
@@ -46,7 +46,7 @@ class Context:
 
     def package(self) -> Any:
         """The source zip: the project's tree, the runtime layer and project.json."""
-        from cloudsite import ship
+        from cloudsite.aws import ship
         from cloudsite.project.shipment import extra_entries
 
         project = self.project()

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cloudsite.aws.selfsigned import KeyPair
 from cloudsite.cli import cli
-from cloudsite.selfsigned import KeyPair
 from tests.support.corpus import startproject
 from tests.support.servers import serving
 

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from click.testing import Result
 
+from cloudsite.aws.ship import Package, package_build
 from cloudsite.outputs import SOURCE_OBJECT_KEY, STACK_TAG, Output
 from cloudsite.project.detect import detect
 from cloudsite.project.shipment import extra_entries
-from cloudsite.ship import Package, package_build
 from tests.cli.conftest import invoke
 from tests.cli.snapshots import assert_snapshot
 from tests.support.corpus import startproject
@@ -392,7 +392,7 @@ def test_deploy_without_a_stack_says_to_run_up(site: Path) -> None:
 def test_status_watch_refreshes_until_interrupted(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudsite import waits
+    from cloudsite.aws import waits
 
     up()
     sleeps: list[float] = []

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from cloudsite import pipeline
+from cloudsite.aws import pipeline
 from cloudsite.errors import PipelineError, WaitTimeout
 from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock, load, recording

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cloudsite import ship
+from cloudsite.aws import ship
 from cloudsite.project.detect import detect
 from cloudsite.project.image import unpack
 from cloudsite.project.keys import keys

@@ -5,9 +5,9 @@ output for a failed deploy."""
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.errors import PipelineError
 from cloudsite.ui import Ui
-from cloudsite.waits import Clock, Deadline
 
 DONE: Final = frozenset({"Succeeded", "Failed", "Stopped", "Cancelled", "Superseded"})
 LOG_TAIL_LINES: Final = 30

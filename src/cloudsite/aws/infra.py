@@ -10,8 +10,9 @@
 from dataclasses import dataclass
 from typing import Any
 
-from cloudsite import buckets, certs, conditions, cost, names, prices, template
-from cloudsite.changeset import (
+from cloudsite import conditions, cost, names, prices, template
+from cloudsite.aws import buckets, certs
+from cloudsite.aws.changeset import (
     ChangeSet,
     change_set_create,
     change_set_discard,
@@ -19,11 +20,11 @@ from cloudsite.changeset import (
     change_summary,
     instance_replacement,
 )
+from cloudsite.aws.recovery import FAILED_CREATE, stack_prepare
+from cloudsite.aws.stack import StackState, stack_describe, stack_resources
 from cloudsite.context import PLACEHOLDER_CERTIFICATE, Context
 from cloudsite.errors import Cancelled, StackBusy, StackError
 from cloudsite.outputs import Param
-from cloudsite.recovery import FAILED_CREATE, stack_prepare
-from cloudsite.stack import StackState, stack_describe, stack_resources
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def plan(ctx: Context) -> dict[str, Any]:
     kind = "CREATE" if state is None or state.status == "REVIEW_IN_PROGRESS" else "UPDATE"
     zone = ctx.cfg.hosted_zone_id
     if ctx.cfg.domain and not zone and not ctx.cfg.certificate_arn:
-        from cloudsite.dnscert import zone_find
+        from cloudsite.aws.dnscert import zone_find
 
         zone = zone_find(aws.client("route53"), ctx.cfg.domain)
     bucket = names.template_bucket(ctx.stack, account=aws.account, region=aws.region)

@@ -8,9 +8,9 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cloudsite.aws.stack import Follow, StackState, events_latest, stack_error
+from cloudsite.aws.waits import Deadline
 from cloudsite.errors import StackError
-from cloudsite.stack import Follow, StackState, events_latest, stack_error
-from cloudsite.waits import Deadline
 
 CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 _NO_CHANGES: Final = ("didn't contain changes", "No updates are to be performed")

@@ -17,12 +17,10 @@ Running it again finds nothing and says so: it is idempotent.
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cloudsite import buckets, cost, names
-from cloudsite.aws import Aws, error_code
-from cloudsite.certs import certificates_delete, certificates_owned
-from cloudsite.errors import Cancelled, StackError
-from cloudsite.outputs import STACK_TAG
-from cloudsite.stack import (
+from cloudsite import cost, names
+from cloudsite.aws import Aws, buckets, error_code
+from cloudsite.aws.certs import certificates_delete, certificates_owned
+from cloudsite.aws.stack import (
     Follow,
     StackState,
     events_latest,
@@ -31,6 +29,8 @@ from cloudsite.stack import (
     stack_describe,
     stack_resources,
 )
+from cloudsite.errors import Cancelled, StackError
+from cloudsite.outputs import STACK_TAG
 
 DELETE_ATTEMPTS: Final = 3
 # The tagging index lags real deletes by a minute or so: a non-empty answer is asked again

@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 from typing import Final
 
+from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.errors import SmokeCheckFailed
 from cloudsite.ui import Ui
-from cloudsite.waits import Clock, Deadline
 
 PATHS: Final = ("/readyz", "/")
 

@@ -12,13 +12,13 @@ Certificates cloudsite made carry the stack tag and a kind tag, so a rerun reuse
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cloudsite import names, selfsigned
-from cloudsite.aws import Aws, error_code
+from cloudsite import names
+from cloudsite.aws import Aws, error_code, selfsigned
+from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.config import Config
 from cloudsite.errors import CertificateError
 from cloudsite.outputs import STACK_TAG
 from cloudsite.ui import Ui
-from cloudsite.waits import Clock, Deadline
 
 SELF_SIGNED: Final = "self-signed"
 REQUESTED: Final = "requested"
@@ -85,7 +85,7 @@ def certificate_obtain(aws: Aws, cfg: Config, *, stack: str, ui: Ui, clock: Cloc
         ui.info(f"certificate: {cfg.certificate_arn} (from the configuration)")
         return Certificate(arn=cfg.certificate_arn, kind="given")
     if cfg.domain:
-        from cloudsite.dnscert import certificate_request
+        from cloudsite.aws.dnscert import certificate_request
 
         return certificate_request(aws, cfg, stack=stack, ui=ui, clock=clock)
     return certificate_self_signed(
@@ -161,7 +161,7 @@ def certificates_delete(aws: Aws, stack: str, *, ui: Ui) -> list[str]:
     """Delete every certificate cloudsite made for the stack, and the DNS validation records
     of the requested ones; returns the deleted ARNs. A certificate still in use (the stack's
     delete failed) raises with the resource that holds it."""
-    from cloudsite.dnscert import validation_records_delete
+    from cloudsite.aws.dnscert import validation_records_delete
 
     acm = aws.client("acm")
     deleted = []

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cloudsite import certs, pipeline, ship, smoke
+from cloudsite.aws import certs, pipeline, ship, smoke
+from cloudsite.aws.stack import StackState, stack_describe
 from cloudsite.context import Context
 from cloudsite.errors import StackError, VerifyFailed
 from cloudsite.outputs import Output
-from cloudsite.stack import StackState, stack_describe
 
 if TYPE_CHECKING:
     from cloudsite.verify import Report

@@ -12,8 +12,7 @@ anything else (*_COMPLETE)        update
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cloudsite.errors import Cancelled, StackBusy, StackError
-from cloudsite.stack import (
+from cloudsite.aws.stack import (
     Follow,
     StackState,
     events_latest,
@@ -23,6 +22,7 @@ from cloudsite.stack import (
     stack_describe,
     stack_error,
 )
+from cloudsite.errors import Cancelled, StackBusy, StackError
 
 FAILED_CREATE: Final = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"})
 

@@ -4,12 +4,19 @@ from typing import Any
 
 from cloudsite import names
 from cloudsite.aws import Aws
-from cloudsite.certs import REQUESTED, ZONE_TAG, Certificate, Owned, certificates_owned, wait_issued
+from cloudsite.aws.certs import (
+    REQUESTED,
+    ZONE_TAG,
+    Certificate,
+    Owned,
+    certificates_owned,
+    wait_issued,
+)
+from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.config import Config
 from cloudsite.errors import CertificateError
 from cloudsite.outputs import STACK_TAG
 from cloudsite.ui import Ui
-from cloudsite.waits import Clock, Deadline
 
 
 def zone_find(route53: Any, domain: str) -> str:

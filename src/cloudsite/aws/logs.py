@@ -5,9 +5,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from cloudsite.aws.waits import Clock
 from cloudsite.errors import ConfigError
 from cloudsite.outputs import Output
-from cloudsite.waits import Clock
 
 KINDS: Final = {
     "app": Output.APP_LOG_GROUP_NAME,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from cloudsite.aws import Aws, error_code, error_message
+from cloudsite.aws.stack import stack_describe, stack_resources
 from cloudsite.outputs import Output
-from cloudsite.stack import stack_describe, stack_resources
 
 
 def status_gather(aws: Aws, stack: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cloudsite.aws import error_message
+from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.errors import StackError
 from cloudsite.ui import Ui
-from cloudsite.waits import Clock, Deadline
 
 # Reasons CloudFormation gives resources it gave up on because another one failed first.
 _KNOCK_ON: Final = ("Resource creation cancelled", "Resource update cancelled", "cancelled")
