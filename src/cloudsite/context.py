@@ -46,11 +46,11 @@ class Context:
 
     def package(self) -> Any:
         """The source zip: the project's tree, the runtime layer and project.json."""
-        from cloudsite.aws import ship
         from cloudsite.project.shipment import extra_entries
+        from cloudsite.project.source import package_build
 
         project = self.project()
-        return ship.package_build(project.root, extra=extra_entries(project, self.cfg))
+        return package_build(project.root, extra=extra_entries(project, self.cfg))
 
     @property
     def stack(self) -> str:

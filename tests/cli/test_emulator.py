@@ -10,10 +10,10 @@ import boto3
 import pytest
 from click.testing import Result
 
-from cloudsite.aws.ship import Package, package_build
 from cloudsite.outputs import SOURCE_OBJECT_KEY, STACK_TAG, Output
 from cloudsite.project.detect import detect
 from cloudsite.project.shipment import extra_entries
+from cloudsite.project.source import Package, package_build
 from tests.cli.conftest import invoke
 from tests.cli.snapshots import assert_snapshot
 from tests.support.corpus import startproject

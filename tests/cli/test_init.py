@@ -56,9 +56,9 @@ def test_eject_writes_every_runtime_file_and_the_projects_copy_ships(
     hook.write_text(hook.read_text() + "# the project's own change\n")
     plan = invoke("template", "--parameters", env=recorder.env)
     assert plan.exit_code == 0, plan.stderr
-    from cloudsite.aws.ship import package_build
     from cloudsite.project.detect import detect
     from cloudsite.project.shipment import extra_entries, runtime_in_use
+    from cloudsite.project.source import package_build
     from tests.support.layer import project_config
 
     found = detect(project)

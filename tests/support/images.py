@@ -10,11 +10,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cloudsite.aws import ship
 from cloudsite.project.detect import detect
 from cloudsite.project.image import unpack
 from cloudsite.project.keys import keys
 from cloudsite.project.shipment import extra_entries
+from cloudsite.project.source import package_build
 from tests.support.engine import Engine
 from tests.support.layer import WANDERPAGE, project_config
 
@@ -49,7 +49,7 @@ def shipped(source: Path, dest: Path) -> Path:
     """The tree CodeBuild unpacks from the zip `cloudsite up` would upload for `source`."""
     cfg = project_config(source)
     project = detect(cfg.source_path, keys(cfg))
-    package = ship.package_build(project.root, extra=extra_entries(project, cfg))
+    package = package_build(project.root, extra=extra_entries(project, cfg))
     unpack(package.data, dest)
     return dest
 

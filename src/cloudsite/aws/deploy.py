@@ -17,7 +17,7 @@ from cloudsite.aws import certs, pipeline, ship, smoke
 from cloudsite.aws.stack import StackState, stack_describe
 from cloudsite.context import Context
 from cloudsite.errors import StackError, VerifyFailed
-from cloudsite.outputs import Output
+from cloudsite.outputs import SOURCE_OBJECT_KEY, Output
 
 if TYPE_CHECKING:
     from cloudsite.verify import Report
@@ -91,7 +91,7 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
     )
     bucket = output(state, Output.SOURCE_BUCKET_NAME)
     version = ship.package_upload(aws.client("s3"), package, bucket=bucket)
-    ctx.ui.info(f"uploaded to s3://{bucket}/{ship.SOURCE_OBJECT_KEY} (version {version or 'none'})")
+    ctx.ui.info(f"uploaded to s3://{bucket}/{SOURCE_OBJECT_KEY} (version {version or 'none'})")
     # The same version gives the same token, so a retried start does not start twice.
     token = (
         "cloudsite-"
