@@ -1,6 +1,7 @@
-"""New secrets reach a running site (config/secrets.py, gunicorn.conf.py): the records' format,
-the pipe the master reads them from, and gunicorn served for real, switching databases under
-load when it is handed a new DATABASE_URL, with no failed request."""
+"""New secrets reach a running site (cloudsite.runtime.secretpipe, and gunicorn_conf's on_reload
+and post_fork): the records' format, the pipe the master reads them from, and gunicorn serving
+the reference site through the layer, switching databases under load when it is handed a new
+DATABASE_URL, with no failed request."""
 
 import os
 import secrets
@@ -13,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from config.secrets import SecretsError, parse, receive
 
+from cloudsite.runtime.secretpipe import SecretsError, parse, receive
 from tests.site.served import Served, get, gunicorn_site
 from tests.support.load import LoadGenerator
 

@@ -1,10 +1,10 @@
-"""The site served for real by gunicorn (site/gunicorn.conf.py, production profile): health
-probes as a load balancer sends them, the JSON log on stdout, the worker count, and a graceful
-SIGTERM that finishes the request in flight."""
+"""gunicorn with the runtime layer's config (cloudsite.runtime.gunicorn_conf), serving the
+reference site for real through the layer: health probes as a load balancer sends them, the
+JSON log on stdout (an unknown Host a single warning), the worker count, and a graceful SIGTERM
+that finishes the request in flight."""
 
 import json
 import os
-import runpy
 import signal
 import socket
 import threading
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.production import SITE
 from tests.site.served import Served, get, gunicorn_site
 
 pytestmark = pytest.mark.network
@@ -91,6 +90,24 @@ def test_stdout_is_one_json_object_per_line_with_the_request_fields(site: Served
     assert all(isinstance(json.loads(line), dict) for line in lines)
 
 
+def test_an_unknown_host_is_refused_and_logged_as_one_warning_line(site: Served) -> None:
+    status, headers, body = get(site.port, "/", {"Host": "scanner.example"})
+    assert status == 400
+    assert b"scanner.example" not in body
+    request_id = headers["X-Request-ID"]
+
+    def warnings() -> list[dict]:
+        lines = map(json.loads, site.log_lines())
+        return [e for e in lines if e["logger"] == "django.security.DisallowedHost"]
+
+    assert eventually(lambda: any("scanner.example" in e["message"] for e in warnings()))
+    [warning] = [e for e in warnings() if "scanner.example" in e["message"]]
+    assert warning["level"] == "WARNING"
+    assert "exception" not in warning
+    [request] = [e for e in map(json.loads, site.log_lines()) if e.get("request_id") == request_id]
+    assert request["status"] == 400
+
+
 def test_workers_follow_the_cpu_count_by_default(site: Served) -> None:
     expected = 2 * (os.cpu_count() or 1) + 1
     assert eventually(lambda: workers(site.proc.pid) == expected), workers(site.proc.pid)
@@ -113,7 +130,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(
     served = gunicorn_site(
         tmp_path,
         static_root=production_static,
-        app="tests.site.slow_wsgi:application",
+        application="tests.runtime.slow_wsgi:application",
         WEB_CONCURRENCY="1",
         SLOW_STARTED=str(started),
         SLOW_SECONDS="4",
@@ -123,8 +140,8 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(
         result: dict[str, object] = {}
 
         def slow_request() -> None:
-            status, _, body = get(site.port, "/slow", THROUGH_THE_LOAD_BALANCER)
-            result.update(status=status, body=body, answered=time.monotonic())
+            status, headers, body = get(site.port, "/slow", THROUGH_THE_LOAD_BALANCER)
+            result.update(status=status, headers=headers, body=body, answered=time.monotonic())
 
         client = threading.Thread(target=slow_request)
         client.start()
@@ -134,6 +151,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(
         client.join(timeout=30)
         assert result["status"] == 200
         assert b"read only one page" in result["body"]  # type: ignore[operator]
+        assert result["headers"]["X-Request-ID"]  # type: ignore[index]  # the front served it
         # The answer came seconds after the signal: the worker finished it, nobody cut it off.
         assert result["answered"] - signalled > 2  # type: ignore[operator]
         assert site.proc.wait(timeout=30) == 0
@@ -145,9 +163,3 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(
 def test_no_control_socket_is_opened(site: Served) -> None:
     # gunicorn's control socket can resize or stop the server; the config turns it off.
     assert not [line for line in site.log_lines() if "Control socket" in line]
-
-
-def test_keepalive_outlasts_the_load_balancers_idle_timeout() -> None:
-    config = runpy.run_path(str(SITE / "gunicorn.conf.py"))
-    # The ALB keeps idle connections 60 s; a server that closes first causes 502s.
-    assert config["keepalive"] > 60

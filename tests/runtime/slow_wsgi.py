@@ -1,4 +1,5 @@
-"""The site's WSGI application plus one slow path, for the graceful-shutdown test only.
+"""The reference site's WSGI application plus one slow path, for the graceful-shutdown test
+only: project.json names it in config.wsgi's place, so the layer's front stays in front of it.
 
 GET /slow marks that it has started (the file named by SLOW_STARTED), sleeps SLOW_SECONDS,
 then serves the home page through the real application. The site's own URLs never include it.
