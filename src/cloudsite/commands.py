@@ -164,6 +164,12 @@ def plan(ctx: Context) -> int:
     return 0
 
 
+def source_summary(package: Any) -> str:
+    """The zip's file count and size, and its largest files."""
+    largest = ", ".join(f"{name} ({size / 1000:.0f} KB)" for name, size in package.largest(3))
+    return f"{len(package.files)} files, {len(package.data) / 1e6:.1f} MB; largest: {largest}"
+
+
 def _plan_project(ctx: Context) -> None:
     """What ships: the detection, and which runtime files are the project's own."""
     if ctx.cfg.source_mode != "upload":
@@ -175,6 +181,8 @@ def _plan_project(ctx: Context) -> None:
     project = ctx.project()
     _project_summary(ctx, project)
     ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
+    package = ctx.package()
+    ctx.ui.data(f"  source zip     {source_summary(package)}")
     if ejected:
         ctx.ui.data(f"  runtime layer  cloudsite's, except the project's own: {', '.join(ejected)}")
     else:

@@ -61,6 +61,9 @@ class Config:
     build_command: str = _key("", "a command the build runs in the image, e.g. your tests")
     system_packages: tuple[str, ...] = _key((), "Debian packages the site loads at run time")
     build_packages: tuple[str, ...] = _key((), "Debian packages only the build needs (compilers)")
+    include_files: tuple[str, ...] = _key(
+        (), "secret-looking files (.env, keys) to ship on purpose, by path in source_dir"
+    )
     dockerfile: str = _key(
         "", "your own Dockerfile (relative to source_dir) instead of cloudsite's"
     )

@@ -50,7 +50,9 @@ class Context:
         from cloudsite.project.source import package_build
 
         project = self.project()
-        return package_build(project.root, extra=extra_entries(project, self.cfg))
+        return package_build(
+            project.root, extra=extra_entries(project, self.cfg), include=self.cfg.include_files
+        )
 
     @property
     def stack(self) -> str:

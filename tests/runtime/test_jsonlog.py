@@ -4,14 +4,15 @@ warning, the LOGGING a project without its own gets, and the request line's shap
 import io
 import json
 import logging
-import subprocess
 import sys
 
 import pytest
 from django.test import Client
 from django.utils.module_loading import import_string
 
-from cloudsite.runtime.jsonlog import LOGGING, JsonFormatter, request_line
+from cloudsite.runtime.jsonlog import JsonFormatter, logging_for, request_line
+
+LOGGING = logging_for("INFO")
 
 
 def test_the_formatter_keeps_a_traceback_on_one_line() -> None:
@@ -89,13 +90,10 @@ def test_logging_sends_django_to_stdout_and_leaves_requests_to_the_front() -> No
     assert LOGGING["disable_existing_loggers"] is False
 
 
-def test_the_log_level_comes_from_django_log_level() -> None:
-    code = "from cloudsite.runtime.jsonlog import LOGGING; print(LOGGING['root']['level'])"
-    env = {"DJANGO_LOG_LEVEL": "WARNING", "PATH": ""}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "WARNING"
+def test_the_level_applies_to_django_and_to_the_root_logger() -> None:
+    config = logging_for("WARNING")
+    assert config["root"]["level"] == config["loggers"]["django"]["level"] == "WARNING"
+    assert logging_for("WARNING") is not logging_for("WARNING")  # a fresh dict each time
 
 
 def test_the_request_line_has_the_formatter_s_shape_and_the_request_fields() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cloudsite.runtime import production
-from cloudsite.runtime.jsonlog import LOGGING
+from cloudsite.runtime.jsonlog import logging_for
 from cloudsite.runtime.production import APP, WHITENOISE, WHITENOISE_STORAGE, LayerError
 
 KEY = "run-" + "k" * 50
@@ -218,7 +218,6 @@ def test_sqlite_moves_to_the_seed_at_build_and_to_the_tmpfs_copy_at_run(
     result, changes = applied(project, CLOUDSITE_PHASE=phase)
     assert result["DATABASES"]["default"] == {**SQLITE, "NAME": name, "OPTIONS": {"timeout": 20}}
     assert result["DATABASES"]["other"] == other
-    assert project["DATABASES"]["default"]["NAME"] == SQLITE["NAME"]  # the project's untouched
     assert len(reported(changes, "DATABASES['default']['NAME']")) == 1
 
 
@@ -256,17 +255,55 @@ def test_at_build_time_database_url_serves_only_a_project_that_needs_its_databas
     assert engine == ("django.db.backends.postgresql" if needed else SQLITE["ENGINE"])
 
 
+def test_the_project_s_own_objects_are_never_changed_in_place() -> None:
+    # settings() hands the layer the project module's own lists and dicts; another import of
+    # that module must still see them as the project wrote them.
+    databases = {"default": dict(SQLITE)}
+    hosts, middleware = ["localhost"], [SECURITY]
+    storages = {"staticfiles": {"BACKEND": STATIC}}
+    values = {
+        "DATABASES": databases,
+        "ALLOWED_HOSTS": hosts,
+        "MIDDLEWARE": middleware,
+        "STORAGES": storages,
+    }
+    environ = {**RUN, "DJANGO_ALLOWED_HOSTS": "example.com"}
+    production.apply(values, project={"serves_static": "cloudsite"}, environ=environ)
+    assert values["ALLOWED_HOSTS"] == ["localhost", "example.com"]
+    assert values["MIDDLEWARE"] == [SECURITY, WHITENOISE]
+    assert (hosts, middleware) == (["localhost"], [SECURITY])
+    assert databases == {"default": SQLITE}
+    assert storages == {"staticfiles": {"BACKEND": STATIC}}
+
+
 # -- logging and the environment
 
 
 def test_logging_is_given_only_to_a_project_without_its_own() -> None:
     given, changes = applied({})
-    assert given["LOGGING"] == LOGGING
+    assert given["LOGGING"] == logging_for("INFO")
     assert len(reported(changes, "LOGGING")) == 1
     own = {"version": 1, "disable_existing_loggers": True}
     kept, changes = applied({"LOGGING": own})
     assert kept["LOGGING"] == own
     assert reported(changes, "LOGGING") == []
+
+
+def test_the_log_level_is_the_configured_one_though_gunicorn_imported_the_logging_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gunicorn's logconfig_dict imports cloudsite.runtime.jsonlog before the project's settings
+    # load; DJANGO_LOG_LEVEL from the configuration's `environment` arrives only then.
+    importlib.import_module("cloudsite.runtime.jsonlog")
+    module = f"project_settings_{secrets.token_hex(4)}"
+    (tmp_path / f"{module}.py").write_text("DEBUG = False\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    document = {"settings": module, "environment": {"DJANGO_LOG_LEVEL": "WARNING"}}
+    (tmp_path / "project.json").write_text(json.dumps(document))
+    environ = {**RUN, "CLOUDSITE_PROJECT_FILE": str(tmp_path / "project.json")}
+    values = production.settings(environ)
+    assert values["LOGGING"]["root"]["level"] == "WARNING"
+    assert values["LOGGING"]["loggers"]["django"]["level"] == "WARNING"
 
 
 def test_the_environment_gets_the_configured_values_and_the_key_under_the_project_s_names() -> None:

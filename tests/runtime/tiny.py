@@ -13,20 +13,27 @@ WSGI = (
     'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiny.settings")\n'
     "application = get_wsgi_application()\n"
 )
+ASGI = WSGI.replace("wsgi", "asgi")
 
 
 def tiny_project(
-    workdir: Path, *, settings: str = SETTINGS, wsgi: str = WSGI, **shipped: object
+    workdir: Path,
+    *,
+    settings: str = SETTINGS,
+    wsgi: str = WSGI,
+    asgi: str = ASGI,
+    **shipped: object,
 ) -> dict[str, str]:
-    """Write the package `tiny` (settings, urls, wsgi) and its project.json into workdir; return
-    the environment that runs it through the layer (no secret key: add one if the test needs
-    it). `shipped` adds to project.json."""
+    """Write the package `tiny` (settings, urls, wsgi, asgi) and its project.json into workdir;
+    return the environment that runs it through the layer (no secret key: add one if the test
+    needs it). `shipped` adds to project.json."""
     package = workdir / "tiny"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "settings.py").write_text(settings)
     (package / "urls.py").write_text("urlpatterns = []\n")
     (package / "wsgi.py").write_text(wsgi)
+    (package / "asgi.py").write_text(asgi)
     document = {"settings": "tiny.settings", "application": "tiny.wsgi:application", **shipped}
     (workdir / "project.json").write_text(json.dumps(document))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLOUDSITE_"))}

@@ -16,9 +16,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> d
     return fetch(tmp_path_factory.mktemp("home"), [("/", True)], static_root=production_static)[0]
 
 
-def test_plain_http_redirects_to_https_permanently(
-    tmp_path: Path, production_static: Path
-) -> None:
+def test_plain_http_redirects_to_https_permanently(tmp_path: Path, production_static: Path) -> None:
     [response] = fetch(tmp_path, [("/destinations/?page=2", False)], static_root=production_static)
     assert response["status"] == 301
     assert response["headers"]["Location"] == "https://www.example.com/destinations/?page=2"

@@ -31,7 +31,6 @@ def test_hashed_static_files_get_far_future_cache_headers(asset: dict) -> None:
     assert "immutable" in asset["headers"]["Cache-Control"]
 
 
-
 def test_static_files_are_served_from_where_the_build_collected_them(
     tmp_path: Path, production_static: Path
 ) -> None:

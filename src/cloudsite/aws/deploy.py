@@ -89,6 +89,8 @@ def source_ship(ctx: Context, state: StackState) -> Shipped:
         f"packaged {len(own)} project files and the runtime layer "
         f"({len(package.files)} files, {size}, sha256 {package.sha256[:12]})"
     )
+    largest = ", ".join(f"{n} ({b / 1000:.0f} KB)" for n, b in package.largest(3))
+    ctx.ui.info(f"largest files: {largest}")
     bucket = output(state, Output.SOURCE_BUCKET_NAME)
     version = ship.package_upload(aws.client("s3"), package, bucket=bucket)
     ctx.ui.info(f"uploaded to s3://{bucket}/{SOURCE_OBJECT_KEY} (version {version or 'none'})")

@@ -1,15 +1,13 @@
 """The ASGI application, for a project with no WSGI application: the project's own, served by
 uvicorn's workers under gunicorn, with cloudsite.runtime.front in front of it (as wsgi.py)."""
 
-import importlib
-import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from cloudsite.runtime import front
 from cloudsite.runtime.production import load_project
-from cloudsite.runtime.wsgi import SETTINGS
+from cloudsite.runtime.wsgi import project_application
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -75,11 +73,9 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
 
 
 def load(project: dict[str, Any] | None = None) -> Front:
+    """Import the project's application under the layer's settings and wrap it (wsgi.py's)."""
     project = project or load_project()
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
-    module, _, attribute = project["application"].partition(":")
-    app = getattr(importlib.import_module(module), attribute or "application")
-    return Front(app, csp=project.get("content_security_policy", ""))
+    return Front(project_application(project), csp=project.get("content_security_policy", ""))
 
 
 def __getattr__(name: str) -> Any:

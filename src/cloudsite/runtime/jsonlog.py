@@ -2,8 +2,9 @@
 
     JsonFormatter           the formatter (the settings layer's LOGGING, gunicorn's own lines)
     DisallowedHostAsWarning an unknown Host is a client's mistake or a scanner: one WARNING
-    LOGGING                 what the layer gives a project that configures no logging: JSON on
-                            stdout at INFO, so Django's errors are seen with DEBUG off too
+    logging_for(level)      the LOGGING the layer gives a project that configures none: JSON on
+                            stdout at DJANGO_LOG_LEVEL (INFO), so Django's errors are seen with
+                            DEBUG off too
     request_line(...)       the one access-log line per request (cloudsite.runtime.front)
 
 A dozen lines of formatter are simpler to audit than another dependency in every image.
@@ -11,7 +12,6 @@ A dozen lines of formatter are simpler to audit than another dependency in every
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -52,28 +52,32 @@ class DisallowedHostAsWarning(logging.Filter):
         return True
 
 
-LEVEL: Final = os.environ.get("DJANGO_LOG_LEVEL", "INFO")
-LOGGING: Final[dict[str, Any]] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"host_warning": {"()": "cloudsite.runtime.jsonlog.DisallowedHostAsWarning"}},
-    "formatters": {"json": {"()": "cloudsite.runtime.jsonlog.JsonFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["host_warning"],
+def logging_for(level: str) -> dict[str, Any]:
+    """LOGGING at `level`. A function, not a constant read at import: gunicorn imports this
+    module (its logconfig_dict) before the project's settings put the configured environment,
+    DJANGO_LOG_LEVEL included, in place."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"host_warning": {"()": "cloudsite.runtime.jsonlog.DisallowedHostAsWarning"}},
+        "formatters": {"json": {"()": "cloudsite.runtime.jsonlog.JsonFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["host_warning"],
+            },
         },
-    },
-    "root": {"handlers": ["stdout"], "level": LEVEL},
-    "loggers": {
-        "django": {"handlers": ["stdout"], "level": LEVEL, "propagate": False},
-        # The request line (cloudsite.runtime.front) replaces django.server and django.request.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-    },
-}
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            "django": {"handlers": ["stdout"], "level": level, "propagate": False},
+            # The request line (cloudsite.runtime.front) replaces django.server and
+            # django.request's per-request lines.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING"},
+        },
+    }
 
 
 def request_line(created: float, **fields: object) -> str:

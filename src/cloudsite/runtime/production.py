@@ -148,9 +148,10 @@ def apply(
 
     # -- logging and the deployments app
     if "LOGGING" not in values:
-        from cloudsite.runtime.jsonlog import LOGGING
+        from cloudsite.runtime.jsonlog import logging_for
 
-        layer.force("LOGGING", LOGGING, "JSON lines on stdout, for CloudWatch Logs")
+        level = environ.get("DJANGO_LOG_LEVEL", "INFO")
+        layer.force("LOGGING", logging_for(level), "JSON lines on stdout, for CloudWatch Logs")
     layer.extend("INSTALLED_APPS", [APP], "migrate_once, migrations once per deployment")
     return changes
 

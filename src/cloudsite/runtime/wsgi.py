@@ -59,6 +59,12 @@ class Front:
 def load(project: dict[str, Any] | None = None) -> Front:
     """Import the project's application under the layer's settings and wrap it."""
     project = project or load_project()
+    return Front(project_application(project), csp=project.get("content_security_policy", ""))
+
+
+def project_application(project: dict[str, Any]) -> Any:
+    """The project's own application (WSGI or ASGI), imported under the layer's settings; a
+    module that puts its own settings in their place is refused, or the layer would not run."""
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
     module, _, attribute = project["application"].partition(":")
     app = getattr(importlib.import_module(module), attribute or "application")
@@ -69,9 +75,9 @@ def load(project: dict[str, Any] | None = None) -> Front:
 
         raise ImproperlyConfigured(
             f"{module} sets DJANGO_SETTINGS_MODULE to {settings.SETTINGS_MODULE!r} outright; "
-            "use os.environ.setdefault, as Django's own wsgi.py does"
+            "use os.environ.setdefault, as Django's own wsgi.py and asgi.py do"
         )
-    return Front(app, csp=project.get("content_security_policy", ""))
+    return app
 
 
 def __getattr__(name: str) -> Any:
