@@ -8,8 +8,9 @@ the root `.dockerignore` exclude are left out, and so are `.git` and the project
 under `.cloudsite/` instead (cloudsite.project.shipment).
 
 Nothing leaves the project by accident:
-- a symlink to a file or folder inside the tree is stored as what it points to (a folder's
-  files, once each); a symlink that points outside the tree is refused, never followed;
+- a symlink to a file or folder inside the tree is stored as what it points to (a link back
+  to a folder that holds it is left out: it would loop); a symlink that points outside the
+  tree is refused, never followed;
 - a file that is almost always a secret (SECRET_FILES: `.env`, keys, credentials, SQLite
   databases) is refused unless `include_files` names it, at any depth, before any upload.
 """
@@ -78,7 +79,7 @@ class _Walk:
     docker: list[ignore.Rule]
     reinclude: bool
     found: list[tuple[str, Path]]
-    seen: set[Path]  # folders walked, by real path: a link back up cannot loop
+    seen: set[Path]  # the folders being walked, by real path: a link back up cannot loop
     outside: list[str]  # symlinks that point out of the tree
 
 
@@ -152,10 +153,11 @@ def _walk(
                 continue
             path = target  # inside the tree: stored as what it points to
         if is_dir:
-            if path.resolve() in walk.seen:
-                continue
-            walk.seen.add(path.resolve())
+            if entry.is_symlink() and path in walk.seen:
+                continue  # a link to a folder being walked (an ancestor) would loop
+            walk.seen.add(path)
             _walk(walk, path, rel + "/", git=git)
+            walk.seen.discard(path)
         elif not docker_ignored and path.is_file():
             walk.found.append((rel, path))
 
