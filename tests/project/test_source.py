@@ -14,8 +14,8 @@ from cloudsite.project.source import package_build, package_files
 from tests.project.test_detect import tree
 
 
-def shipped(root: Path, **kwargs: tuple[str, ...]) -> dict[str, bytes]:
-    archive = zipfile.ZipFile(io.BytesIO(package_build(root, **kwargs).data))
+def shipped(root: Path, include: tuple[str, ...] = ()) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(package_build(root, include=include).data))
     return {name: archive.read(name) for name in archive.namelist()}
 
 
