@@ -17,4 +17,4 @@ bench:          ## run every benchmark in bench/ and print the figures
 	@scripts/bootstrap.sh && for b in bench/*.py; do .venv/bin/python "$$b"; done
 
 clean:          ## remove the virtualenvs, caches and local state
-	rm -rf .venv .venv-checkov .cache site/staticfiles site/db.sqlite3
+	rm -rf .venv .venv-checkov .cache examples/wanderpage/staticfiles examples/wanderpage/db.sqlite3 examples/wanderpage/.cloudsite/local

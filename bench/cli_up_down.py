@@ -2,7 +2,7 @@
 
 Target: under 60 s together. The CLI runs as a user runs it (separate processes) against
 moto's server on loopback, taught the stack's resource types (tests/cli/emulator.py). The
-project shipped is this repository's site/ folder.
+project shipped is the reference site, examples/wanderpage.
     .venv/bin/python bench/cli_up_down.py
 """
 
@@ -36,7 +36,8 @@ def main() -> None:
         project = Path(tmp) / "wanderpage"
         project.mkdir()
         (project / "cloudsite.toml").write_text(
-            f'name = "wanderpage"\nregion = "us-east-1"\nsource_dir = "{ROOT / "site"}"\n'
+            f'name = "wanderpage"\nregion = "us-east-1"\n'
+            f'source_dir = "{ROOT / "examples" / "wanderpage"}"\n'
         )
         env = {**os.environ, **aws_env(endpoint), "CLOUDSITE_POLL_SECONDS": "0.2"}
         up = timed([str(CLOUDSITE), "up", "--yes", "--detach"], cwd=project, env=env)

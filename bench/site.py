@@ -3,9 +3,10 @@
     .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--no-lighthouse]
 
 What runs (each on a free loopback port, all stopped at the end):
-  ours       gunicorn with site/gunicorn.conf.py and the production profile: /, /healthz and a
-             hashed static file (the hero's AVIF), as the load balancer sends them
-             (X-Forwarded-Proto: https, so no redirect)
+  ours       the reference site through the runtime layer, as the image serves it (gunicorn
+             with cloudsite.runtime.gunicorn_conf, the production settings layer, the front):
+             /, /healthz and a hashed static file (the hero's AVIF), as the load balancer
+             sends them (X-Forwarded-Proto: https, so no redirect)
   ceiling    nginx serving the home page's rendered bytes as a static file
   hello      a bare Django "hello" view on stock gunicorn (defaults: one sync worker)
   runserver  the original design: Django's development server on the same home page
@@ -36,7 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "site"
+sys.path.insert(0, str(ROOT))
+
+from tests.support.layer import WANDERPAGE as SITE  # noqa: E402
+from tests.support.layer import layer_env  # noqa: E402
+
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 LIGHTHOUSE = ROOT / "bench" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
@@ -83,14 +88,14 @@ def serving(argv: list[str], *, port: int, log: Path, **popen: object) -> Iterat
 
 
 def site_env(workdir: Path) -> dict[str, str]:
-    """The production profile on an embedded database, migrated, with static files collected."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    """The reference site through the runtime layer on an embedded database, migrated, with
+    static files collected, as the image has them."""
+    env = layer_env(SITE, workdir / "layer")
     env.update(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-        DJANGO_STATIC_ROOT=str(workdir / "static"),
         # Behind the ALB every request carries X-Forwarded-Proto: https, and wrk sends it too.
         # Lighthouse sends it with the page's requests but not with its own robots.txt fetch,
         # which the redirect would turn into a 301 to an https://127.0.0.1 nothing answers.
@@ -111,15 +116,9 @@ def site_env(workdir: Path) -> dict[str, str]:
 def site_gunicorn(workdir: Path, *, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     argv = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "--config",
-        "gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "config.wsgi",
-    ]
+        PYTHON, "-m", "gunicorn", "--config", "python:cloudsite.runtime.gunicorn_conf",
+        "--bind", f"127.0.0.1:{port}",
+    ]  # fmt: skip
     with serving(argv, port=port, log=workdir / "ours.log", cwd=SITE, env=env) as url:
         yield url
 
@@ -224,6 +223,8 @@ def runserver(workdir: Path, *, env: dict[str, str]) -> Iterator[str]:
         **env,
         "DJANGO_SETTINGS_MODULE": "original_settings",
         "PYTHONPATH": os.pathsep.join([str(workdir / "original"), str(SITE)]),
+        # the files the layer collected (the project's own settings read this variable)
+        "DJANGO_STATIC_ROOT": env["CLOUDSITE_STATIC_ROOT"],
     }
     port = free_port()
     argv = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]

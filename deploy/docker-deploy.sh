@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Deploys the site to one Docker host, without the AWS pipeline (docs/deploy.md, "Standalone").
+# Deploys a Django project to one Docker host, without the AWS pipeline (docs/deploy.md,
+# "Standalone"): the same image `cloudsite up` ships.
 #
 #   deploy/docker-deploy.sh [--repo URL] [--ref REF] [--name NAME] [--port PORT] [--bind ADDR]
 #
-#   --repo URL   the git repository to deploy (default: the one this script is in)
+#   --repo URL   the git repository of the project to deploy (default: the one this script is in)
 #   --ref REF    branch, tag or commit (default: HEAD of that repository)
 #   --name NAME  the container and image name (default: cloudsite-web)
 #   --port PORT  the host port (default: 8000)
 #   --bind ADDR  the host address (default: 127.0.0.1, for a TLS proxy in front; 0.0.0.0 for all)
 #
-#   1. check out URL at REF;  2. build the image with site/bin/build (the buildspec's script);
+#   1. check out URL at REF;  2. build the image with `cloudsite build` (the buildspec's script);
 #   3. start it as a candidate on a spare loopback port and wait for /healthz and /readyz;
 #   4. swap it in: stop the old container, start the new one on PORT with a restart policy;
 #   5. print the URL on stdout.
@@ -21,12 +22,13 @@
 #   DJANGO_ALLOWED_HOSTS   required: the host names the site answers, comma-separated
 #   DJANGO_*, DATABASE_URL, WEB_CONCURRENCY, GUNICORN_THREADS   optional site settings
 #   CLOUDSITE_HEALTH_TIMEOUT  seconds to wait for a healthy container (default 60)
-#   BASE_IMAGE, PIP_INDEX_URL, CLOUDSITE_BUILD_NETWORK   passed on to site/bin/build
+#   CLOUDSITE              the cloudsite command (default: cloudsite on PATH)
+#   BASE_IMAGE, PIP_INDEX_URL   passed on to the build
 #   DOCKER_HOST            the engine, as the docker CLI reads it
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=site/hooks/common.sh
-source "$here/site/hooks/common.sh"
+# shellcheck source=src/cloudsite/runtime/hooks/common.sh
+source "$here/src/cloudsite/runtime/hooks/common.sh"
 
 repo="" ref=HEAD name=cloudsite-web port=8000 bind=127.0.0.1
 while [ $# -gt 0 ]; do
@@ -57,18 +59,21 @@ docker info >/dev/null 2>&1 || fail "docker: the engine does not answer" "is Doc
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 msg "checking out $ref of $repo"
-git clone --quiet "$repo" "$work/src" 2>"$work/git.log" \
+# `--`, and the ref resolved to a commit first: neither can be taken for a git option.
+git clone --quiet -- "$repo" "$work/src" 2>"$work/git.log" \
   || fail "git clone $repo failed: $(tail -n 1 "$work/git.log")" "is the URL right and reachable?"
-git -C "$work/src" -c advice.detachedHead=false checkout --quiet "$ref" 2>"$work/git.log" \
-  || fail "git checkout $ref failed: $(tail -n 1 "$work/git.log")" "is '$ref' a branch, tag or commit there?"
-commit=$(git -C "$work/src" rev-parse HEAD)
+commit=$(git -C "$work/src" rev-parse --quiet --verify "$ref^{commit}" 2>/dev/null \
+  || git -C "$work/src" rev-parse --quiet --verify "origin/$ref^{commit}" 2>/dev/null) \
+  || fail "git checkout $ref failed: no such branch, tag or commit" "is '$ref' a branch, tag or commit there?"
+git -C "$work/src" -c advice.detachedHead=false checkout --quiet "$commit" 2>"$work/git.log" \
+  || fail "git checkout $ref failed: $(tail -n 1 "$work/git.log")" "is the working tree clean?"
 
 # ---------------------------------------------------------------- 2. build
 image="$name:${commit:0:12}"
-[ -x "$work/src/site/bin/build" ] || fail "$ref has no site/bin/build" "is this a cloudsite repository?"
-"$work/src/site/bin/build" --image "$image" --revision "$commit" >/dev/null \
+built=$(cd "$work/src" && "${CLOUDSITE:-cloudsite}" build --tag "${commit:0:12}") \
   || fail "the build of $ref (${commit:0:12}) failed; the running site was not touched" \
-    "the build log is above"
+    "the error above says why"
+docker tag "$built" "$image"
 
 # ---------------------------------------------------------------- 3. a candidate, checked first
 hardening_flags 30

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Regenerates the hashed lock files in requirements/ from the *.in files.
+# Regenerates the hashed lock files (requirements/, the example's, the runtime layer's) from their *.in files.
 # The flags keep every registry address and local path out of the lock files.
 #
-# Reads: nothing. Needs: the dev virtualenv (.venv) with pip-tools.
+# Reads: nothing. Needs: the dev virtualenv (.venv) with pip-tools and uv.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 compile=(.venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras
          --no-emit-index-url --no-emit-find-links --no-emit-trusted-host --resolver=backtracking)
-"${compile[@]}" --output-file requirements/site.txt requirements/site.in
+"${compile[@]}" --output-file examples/wanderpage/requirements.txt examples/wanderpage/requirements.in
 "${compile[@]}" --output-file requirements/dev.txt requirements/dev.in
 "${compile[@]}" --output-file requirements/checkov.txt requirements/checkov.in
+# checkov pins many libraries of its own, so it lives in a separate virtualenv (.venv-checkov)
+# and never constrains the project's dependencies.
+# The runtime layer's own locks are for the image's Python (3.13 on Linux), not this one's.
+for input in src/cloudsite/runtime/requirements/*.in; do
+  .venv/bin/uv pip compile --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 \
+    --generate-hashes --no-header --output-file "${input%.in}.txt" "$input"
+done

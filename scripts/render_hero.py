@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Renders the hero landscape (site/static/img/hero.svg) to AVIF, WebP and JPEG at several
-widths, for the home page's <picture>. The SVG is the source; the raster files are committed.
+"""Renders the hero landscape (examples/wanderpage/static/img/hero.svg) to AVIF, WebP and JPEG
+at several widths, for the home page's <picture>. The SVG is the source; the raster files are
+committed.
 
     .venv/bin/python scripts/render_hero.py           render every file and the manifest
     .venv/bin/python scripts/render_hero.py --check   exit 1 when the files are out of date
@@ -25,8 +26,9 @@ import resvg_py
 from PIL import Image, ImageChops, ImageStat
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "site" / "static" / "img" / "hero.svg"
-OUT = ROOT / "site" / "static" / "img" / "hero"
+STATIC = ROOT / "examples" / "wanderpage" / "static"
+SOURCE = STATIC / "img" / "hero.svg"
+OUT = STATIC / "img" / "hero"
 # collectstatic skips dotfiles, so the manifest is never published.
 MANIFEST = OUT / ".manifest.json"
 WIDTHS = (640, 1280, 1920, 2560)

@@ -32,7 +32,8 @@ lint() {
   "$py/ruff" check .
   "$py/ruff" format --check .
   "$py/mypy"
-  git ls-files -co --exclude-standard -- '*.sh' '.ci/run' 'site/hooks/*' 'site/bin/*' 'deploy/*' \
+  git ls-files -co --exclude-standard -- '*.sh' '.ci/run' 'src/cloudsite/runtime/hooks/*' \
+    'src/cloudsite/runtime/bin/*' 'deploy/*' ':!tests/corpus' \
     | sort -u | xargs -r "$py/shellcheck" --external-sources --severity=style
 }
 

@@ -25,13 +25,19 @@ NO_DATABASE = "postgres://nobody:nothing@127.0.0.1:9/none"
 
 @pytest.fixture(scope="session")
 def production_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Static files collected with the production profile, as the image build does it
-    (with a database URL nothing answers: collectstatic needs none)."""
+    """Static files collected as the image build collects them: through the runtime layer at
+    its build phase (no secret key, placeholder hosts), with a database URL nothing answers:
+    collectstatic needs none."""
     from tests.site.production import manage
 
     root = tmp_path_factory.mktemp("staticfiles")
     result = manage(
-        "collectstatic", "--no-input", DJANGO_STATIC_ROOT=str(root), DATABASE_URL=NO_DATABASE
+        tmp_path_factory.mktemp("build"),
+        "collectstatic",
+        "--no-input",
+        phase="build",
+        CLOUDSITE_STATIC_ROOT=str(root),
+        DATABASE_URL=NO_DATABASE,
     )
     assert result.returncode == 0, result.stderr
     return root

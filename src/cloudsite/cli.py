@@ -129,8 +129,8 @@ def _traceback(opts: dict[str, Any]) -> None:
 
 def _context(opts: dict[str, Any], ui: Any) -> Any:
     from cloudsite import config
+    from cloudsite.aws.waits import clock_from_env
     from cloudsite.context import Context
-    from cloudsite.waits import clock_from_env
 
     overrides = config.parse_set(tuple(opts["settings"]))
     for key in ("name", "region", "profile"):
@@ -240,6 +240,30 @@ def template(parameters: bool, **opts: Any) -> None:
     from cloudsite import commands
 
     _run(opts, lambda ctx: commands.template(ctx, parameters=parameters), verb="template")
+
+
+@cli.command()
+@config_options
+@click.option(
+    "--eject", is_flag=True, help="Write the runtime layer into .cloudsite/ to change it."
+)
+@click.option("--force", is_flag=True, help="With --eject: replace files the project changed.")
+def init(eject: bool, force: bool, **opts: Any) -> None:
+    """Find the Django project here, say what was found, and write cloudsite.toml."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.init(ctx, eject=eject, force=force), verb="init")
+
+
+@cli.command()
+@config_options
+@click.option("--tag", default="", help="The image tag (default: local-<source digest>).")
+@click.option("--no-cache", is_flag=True, help="Rebuild every layer.")
+def build(tag: str, no_cache: bool, **opts: Any) -> None:
+    """Build the production image here, as CodeBuild builds it (Docker or podman)."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.build(ctx, tag=tag, no_cache=no_cache), verb="build")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
     """1. validate (done: the config loaded); preflight; 2. identity and region;
     3-4. certificate and stack; 5. ship; 6. follow the pipeline; 7. smoke check and verify,
     print the URL."""
-    from cloudsite import deploy, infra
+    from cloudsite.aws import deploy, infra
 
     ctx.open()
     ctx.preflight()
@@ -48,7 +48,7 @@ def _finish(ctx: Context, result: dict[str, Any]) -> None:
 
 def deploy(ctx: Context, *, detach: bool) -> int:
     """Ship the source to the existing stack, then follow it (unless detached)."""
-    from cloudsite import deploy as delivery
+    from cloudsite.aws import deploy as delivery
 
     ctx.connect()
     state = delivery.stack_ready(ctx)
@@ -68,7 +68,8 @@ def deploy(ctx: Context, *, detach: bool) -> int:
 
 def down(ctx: Context, *, yes: bool) -> int:
     """The verified teardown; exits 1 when anything still carries the stack's tag."""
-    from cloudsite import cost, teardown
+    from cloudsite import cost
+    from cloudsite.aws import teardown
 
     aws = ctx.connect()
     ctx.phase = "down"
@@ -107,7 +108,7 @@ def down(ctx: Context, *, yes: bool) -> int:
 
 
 def status(ctx: Context, *, watch: bool, interval: int) -> int:
-    from cloudsite.status import status_gather, status_lines
+    from cloudsite.aws.status import status_gather, status_lines
 
     aws = ctx.connect()
     ctx.phase = "watch" if watch else ""
@@ -126,15 +127,23 @@ def status(ctx: Context, *, watch: bool, interval: int) -> int:
 
 
 def plan(ctx: Context) -> int:
-    from cloudsite import infra
+    from cloudsite.aws import infra
 
     ctx.open()
     ctx.preflight()
     ctx.connect()
     result = infra.plan(ctx)
     if ctx.ui.json_output:
+        if ctx.cfg.source_mode == "upload":
+            from cloudsite.project.shipment import runtime_in_use
+
+            project = ctx.project()
+            result["project"] = project.as_json() | {
+                "ejected": [f.name for f in runtime_in_use(project.root) if f.ejected]
+            }
         ctx.ui.emit_json(result)
         return 0
+    _plan_project(ctx)
     ctx.ui.data(f"plan for stack {result['stack']} ({result['kind'].lower()}):")
     for change in result["changes"] or [{"action": "none", "resource": "no changes", "type": ""}]:
         ctx.ui.data(f"  {change['action']:<14} {change['resource']:<36} {change['type']}".rstrip())
@@ -155,9 +164,35 @@ def plan(ctx: Context) -> int:
     return 0
 
 
+def source_summary(package: Any) -> str:
+    """The zip's file count and size, and its largest files."""
+    largest = ", ".join(f"{name} ({size / 1000:.0f} KB)" for name, size in package.largest(3))
+    return f"{len(package.files)} files, {len(package.data) / 1e6:.1f} MB; largest: {largest}"
+
+
+def _plan_project(ctx: Context) -> None:
+    """What ships: the detection, and which runtime files are the project's own."""
+    if ctx.cfg.source_mode != "upload":
+        ctx.ui.data("source: the repository's own tree, with its ejected .cloudsite/ (github mode)")
+        ctx.ui.data("")
+        return
+    from cloudsite.project.shipment import runtime_in_use
+
+    project = ctx.project()
+    _project_summary(ctx, project)
+    ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
+    package = ctx.package()
+    ctx.ui.data(f"  source zip     {source_summary(package)}")
+    if ejected:
+        ctx.ui.data(f"  runtime layer  cloudsite's, except the project's own: {', '.join(ejected)}")
+    else:
+        ctx.ui.data("  runtime layer  cloudsite's built-in (`cloudsite init --eject` to change it)")
+    ctx.ui.data("")
+
+
 def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> int:
-    from cloudsite import logs as logs_mod
-    from cloudsite.deploy import output, stack_ready
+    from cloudsite.aws import logs as logs_mod
+    from cloudsite.aws.deploy import output, stack_ready
 
     start = logs_mod.since_parse(since, now=ctx.clock.wall())
     aws = ctx.connect()
@@ -196,4 +231,65 @@ def template(ctx: Context, *, parameters: bool) -> int:
             "CertificateArn: `cloudsite up` fills it in (a certificate it requests or imports)"
         )
     ctx.ui.data(json.dumps(params, indent=2))
+    return 0
+
+
+def init(ctx: Context, *, eject: bool, force: bool) -> int:
+    """Detect the project, write cloudsite.toml, optionally eject the runtime layer."""
+    from cloudsite.project.init import init as project_init
+
+    project = ctx.project()
+    result = project_init(project, ctx.cfg, eject=eject, force=force)
+    _project_summary(ctx, project)
+    if result.config_written:
+        ctx.ui.done(f"wrote {result.config_written.name}")
+    else:
+        ctx.ui.info("cloudsite.toml exists: left as it is")
+    if result.ejected:
+        ctx.ui.done(
+            f"ejected {len(result.ejected)} files into .cloudsite/: the project's copies win "
+            "from now on (delete one to go back to cloudsite's)"
+        )
+    ctx.ui.info("next: `cloudsite build` makes the image here; `cloudsite up` deploys it to AWS")
+    return 0
+
+
+def _project_summary(ctx: Context, project: Any) -> None:
+    if ctx.ui.json_output:
+        ctx.ui.emit_json({"project": dict(project.summary()), "notes": list(project.notes)})
+        return
+    ctx.ui.data(f"Django project in {project.root}:")
+    for what, found in project.summary():
+        ctx.ui.data(f"  {what:<14} {found}")
+    for note in project.notes:
+        ctx.ui.warn(note)
+
+
+def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
+    """The production image, built here by the script CodeBuild runs."""
+    from pathlib import Path
+
+    from cloudsite.project.image import default_tag, image_build
+
+    project = ctx.project()
+    package = ctx.package()
+    tag = tag or default_tag(package)
+    log = Path(ctx.cfg.project_dir) / ".cloudsite" / "local" / "build.log"
+    own = len([n for n in package.files if not n.startswith(".cloudsite/")])
+    ctx.ui.info(
+        f"building {ctx.cfg.name}:{tag}: {own} project files and the runtime layer "
+        f"({project.settings}, Python {project.python.version})"
+    )
+    built = image_build(
+        package, name=ctx.cfg.name, tag=tag, no_cache=no_cache, log=log, progress=ctx.ui.info
+    )
+    ctx.ui.done(
+        f"built {built.image}: {built.size / 1e6:.1f} MB in {built.seconds:.1f} s (log: {log})"
+    )
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(
+            {"image": built.image, "size": built.size, "seconds": round(built.seconds, 1)}
+        )
+    else:
+        ctx.ui.data(built.image)
     return 0

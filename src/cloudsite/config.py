@@ -44,6 +44,29 @@ class Config:
     # -- the site
     name: str = _key("", "site name = stack name; default: the project folder's name")
     source_dir: str = _key(".", "folder to package and ship, relative to cloudsite.toml")
+    # -- the Django project (detected: set one only to settle what detection cannot)
+    manage_py: str = _key("", "manage.py, relative to source_dir; default: detected")
+    settings_module: str = _key("", "the production settings module; default: detected")
+    application: str = _key(
+        "", "the WSGI (or ASGI) application, module:attribute; default: detected"
+    )
+    requirements: str = _key(
+        "", "the dependency manifest, relative to source_dir; default: detected"
+    )
+    python_version: str = _key("", "the Python the image runs; default: the project's own pin")
+    environment: tuple[str, ...] = _key(
+        (), "NAME=value settings the site reads (not secrets: they are baked into the image)"
+    )
+    content_security_policy: str = _key("", "the Content-Security-Policy header; default: none")
+    build_command: str = _key("", "a command the build runs in the image, e.g. your tests")
+    system_packages: tuple[str, ...] = _key((), "Debian packages the site loads at run time")
+    build_packages: tuple[str, ...] = _key((), "Debian packages only the build needs (compilers)")
+    include_files: tuple[str, ...] = _key(
+        (), "secret-looking files (.env, keys) to ship on purpose, by path in source_dir"
+    )
+    dockerfile: str = _key(
+        "", "your own Dockerfile (relative to source_dir) instead of cloudsite's"
+    )
     # -- AWS
     region: str = _key("", "AWS region; default: the standard chain (AWS_REGION, profile)")
     profile: str = _key("", "AWS profile; default: the standard chain (AWS_PROFILE)")

@@ -9,12 +9,12 @@ from typing import Any, Final
 
 from cloudsite import aws as aws_mod
 from cloudsite import names, template
+from cloudsite.aws.stack import Follow
+from cloudsite.aws.waits import Clock
 from cloudsite.config import Config
 from cloudsite.errors import ConfigError
-from cloudsite.stack import Follow
 from cloudsite.ui import Ui
 from cloudsite.validate import MY_IP
-from cloudsite.waits import Clock
 
 MY_IP_URL: Final = "https://checkip.amazonaws.com"
 # A well-formed ARN that is nobody's certificate: the pre-flight check and `plan` use it
@@ -33,15 +33,42 @@ class Context:
     aws: aws_mod.Aws | None = None
     ssh_cidrs: tuple[str, ...] = ()
     phase: str = ""  # what an interruption would leave running (see cli.interrupted)
+    _project: Any = None
+
+    def project(self) -> Any:
+        """The Django project in source_dir (detected once; a ProjectError when it cannot be
+        built as is). No AWS call."""
+        if self._project is None:
+            from cloudsite.project import checks
+
+            self._project = checks.project_checked(self.cfg)
+        return self._project
+
+    def package(self) -> Any:
+        """The source zip: the project's tree, the runtime layer and project.json."""
+        from cloudsite.project.shipment import extra_entries
+        from cloudsite.project.source import package_build
+
+        project = self.project()
+        return package_build(
+            project.root, extra=extra_entries(project, self.cfg), include=self.cfg.include_files
+        )
 
     @property
     def stack(self) -> str:
         return names.stack_name(self.cfg.name)
 
     def preflight(self) -> list[dict[str, str]]:
-        """Everything that can be checked without AWS: resolve 'my-ip', and check the values
-        the template will receive against the template's own constraints. Returns those
-        values (with the placeholder certificate when none is configured)."""
+        """Everything that can be checked without AWS: the Django project (detection), resolve
+        'my-ip', and check the values the template will receive against the template's own
+        constraints. Returns those values (with the placeholder certificate when none is
+        configured)."""
+        if self.cfg.source_mode == "upload":
+            self.project()
+        else:
+            from cloudsite.project import checks
+
+            checks.repository_has_runtime(self.cfg)
         self.ssh_cidrs = resolve_ssh_cidrs(
             self.cfg, url=self.env.get("CLOUDSITE_MY_IP_URL", MY_IP_URL)
         )

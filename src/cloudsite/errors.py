@@ -3,6 +3,7 @@
     CloudsiteError                   what, why, hint, details: printed as `error: what: why`
     ├── UsageError          exit 2   bad input: nothing was changed, no AWS call was made
     │   ├── ConfigError              a configuration key or value is wrong
+    │   │   └── ProjectError         the Django project cannot be detected or built as is
     │   ├── CredentialsError         no AWS credentials could be found
     │   └── ConfirmationNeeded       a destructive step needs --yes (stdin is not a terminal)
     └── OperationError      exit 1   an operation against AWS failed
@@ -43,6 +44,11 @@ class UsageError(CloudsiteError):
 
 class ConfigError(UsageError):
     pass
+
+
+class ProjectError(ConfigError):
+    """The project tree is not a Django project cloudsite can build, or detection is
+    ambiguous; `what` names the configuration key that settles it."""
 
 
 class CredentialsError(UsageError):

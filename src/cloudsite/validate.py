@@ -14,6 +14,7 @@ from typing import Any, Final
 from cloudsite import names, prices
 from cloudsite.config import Config, source_of
 from cloudsite.errors import ConfigError
+from cloudsite.project import keys as project_keys
 
 MY_IP: Final = "my-ip"
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -300,4 +301,5 @@ _CHECKS: Final[list[Callable[[Config], Any]]] = [
     _database,
     _operations,
     _source,
+    project_keys.check,
 ]

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cloudsite.aws.selfsigned import KeyPair
 from cloudsite.cli import cli
-from cloudsite.selfsigned import KeyPair
+from tests.support.corpus import startproject
 from tests.support.servers import serving
 
 # Dummy credentials: enough for the CLI to sign requests to a loopback endpoint.
@@ -40,13 +41,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 
 @pytest.fixture
 def project(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Path:
-    """A project folder with a minimal cloudsite.toml and a few files to ship; the test runs
-    from inside it."""
-    root = tmp_path / "wanderpage"
-    root.mkdir()
+    """A Django project (startproject's) with a minimal cloudsite.toml; the test runs from
+    inside it."""
+    root = startproject(tmp_path / "wanderpage", stable=True)
     (root / "cloudsite.toml").write_text('name = "wanderpage"\nregion = "us-east-1"\n')
-    (root / "site").mkdir()
-    (root / "site" / "manage.py").write_text("print('hello')\n")
     clean_env.chdir(root)
     return root
 

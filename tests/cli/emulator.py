@@ -2,6 +2,7 @@
 (the shared models in tests/support), change-set execution (tests/cli/moto_changesets), and
 TLS-only bucket policies on the buckets the CLI creates itself."""
 
+import functools
 import importlib
 import logging
 from collections.abc import Iterator
@@ -27,13 +28,19 @@ def _buckets_see_tls() -> None:
     S3Backend.create_bucket = create_bucket  # type: ignore[method-assign]
 
 
-@contextmanager
-def emulator() -> Iterator[str]:
-    """Start the taught moto server on a free loopback port; yields its endpoint."""
+@functools.cache
+def teach() -> None:
+    """Teach moto, in this process, what the CLI's runs need (once)."""
     importlib.import_module("tests.support.moto_models")
     _buckets_see_tls()
     importlib.import_module("tests.cli.moto_changesets")
     importlib.import_module("tests.cli.moto_teardown")
+
+
+@contextmanager
+def emulator() -> Iterator[str]:
+    """Start the taught moto server on a free loopback port; yields its endpoint."""
+    teach()
     from tests.support.moto import moto_server
 
     # The server thread logs each request to stderr, which would mix with the CLI's own.

@@ -16,6 +16,8 @@ IN_CI = os.environ.get("CI") == "true"
 
 RULES: list[tuple[str, str]] = [
     (r"http://127\.0\.0\.1:\d+", "<endpoint>"),
+    (r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+", "<tmp>"),
+    (r"Django==\d+\.\d+\.\d+", "Django==<version>"),
     (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>"),
     (r"\b[0-9a-f]{64}\b", "<sha256>"),
     (r"sha256 [0-9a-f]{12}\b", "sha256 <sha>"),

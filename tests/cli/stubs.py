@@ -24,7 +24,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from cloudsite.aws import Aws
-from cloudsite.waits import Clock
+from cloudsite.aws.waits import Clock
 
 RECORDED = Path(__file__).parent / "recorded"
 

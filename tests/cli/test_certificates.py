@@ -11,7 +11,7 @@ import pytest
 
 from cloudsite import config
 from cloudsite.aws import Aws
-from cloudsite.certs import certificate_obtain, certificates_delete, certificates_owned
+from cloudsite.aws.certs import certificate_obtain, certificates_delete, certificates_owned
 from cloudsite.errors import CertificateError
 from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock
@@ -59,7 +59,7 @@ def test_self_signed_is_imported_once_reused_and_deleted(cfg: config.Config) -> 
 def test_a_given_certificate_arn_is_used_as_it_is(cfg: config.Config) -> None:
     from datetime import UTC, datetime
 
-    from cloudsite.selfsigned import self_signed_create
+    from cloudsite.aws.selfsigned import self_signed_create
 
     pair = self_signed_create("theirs", region="us-east-1", now=datetime.now(UTC))
     arn = boto3.client("acm").import_certificate(

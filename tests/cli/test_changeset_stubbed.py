@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cloudsite import config, infra, template
+from cloudsite import config, template
+from cloudsite.aws import infra
 from cloudsite.context import Context
 from cloudsite.errors import Cancelled
 from cloudsite.ui import Ui
@@ -303,7 +304,7 @@ def test_up_says_the_instances_will_be_replaced_before_asking(ctx: Context) -> N
 def test_only_launch_template_and_placement_changes_replace_instances(
     changes: list[dict[str, Any]], expected: tuple[str, tuple[str, ...]] | None
 ) -> None:
-    from cloudsite.changeset import _changes, instance_replacement
+    from cloudsite.aws.changeset import _changes, instance_replacement
 
     parsed = _changes(None, {"Changes": changes})  # CloudFormation's shape, as `up` reads it
     found = instance_replacement(parsed)

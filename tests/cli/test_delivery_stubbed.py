@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from cloudsite import config, deploy
+from cloudsite import config
+from cloudsite.aws import deploy
+from cloudsite.aws.selfsigned import self_signed_create
+from cloudsite.aws.stack import StackState
 from cloudsite.context import Context
 from cloudsite.errors import VerifyFailed
-from cloudsite.selfsigned import self_signed_create
-from cloudsite.stack import StackState
 from cloudsite.ui import Ui
 from tests.cli.conftest import https_site
 from tests.cli.stubs import FakeClock, load, recording

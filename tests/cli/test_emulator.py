@@ -11,9 +11,13 @@ import pytest
 from click.testing import Result
 
 from cloudsite.outputs import SOURCE_OBJECT_KEY, STACK_TAG, Output
-from cloudsite.ship import package_build
+from cloudsite.project.detect import detect
+from cloudsite.project.shipment import extra_entries
+from cloudsite.project.source import Package, package_build
 from tests.cli.conftest import invoke
 from tests.cli.snapshots import assert_snapshot
+from tests.support.corpus import startproject
+from tests.support.layer import project_config as load_config
 
 pytestmark = pytest.mark.emulator
 STACK = "wanderpage"
@@ -21,18 +25,14 @@ STACK = "wanderpage"
 
 @pytest.fixture
 def site(tmp_path: Path, aws: str, clean_env: pytest.MonkeyPatch) -> Path:
-    """A small project, the same in every run (its zip, and so the output, is stable)."""
-    root = tmp_path / "wanderpage"
+    """A startproject, the same in every run (its zip, and so the output, is stable)."""
+    root = startproject(tmp_path / "wanderpage", stable=True)
     files = {
         "cloudsite.toml": f'name = "{STACK}"\nregion = "us-east-1"\n',
         ".gitignore": "*.log\n.venv/\n",
         ".dockerignore": ".git\n**/__pycache__\n",
-        "site/manage.py": "print('manage')\n",
-        "site/buildspec.yml": "version: 0.2\n",
-        "site/appspec.yml": "version: 0.0\nos: linux\n",
-        "site/hooks/ApplicationStart.sh": "#!/usr/bin/env bash\nexit 0\n",
         "debug.log": "left out\n",
-        "site/__pycache__/x.pyc": "left out\n",
+        "mysite/__pycache__/x.pyc": "left out\n",
     }
     for name, text in files.items():
         path = root / name
@@ -40,6 +40,12 @@ def site(tmp_path: Path, aws: str, clean_env: pytest.MonkeyPatch) -> Path:
         path.write_text(text)
     clean_env.chdir(root)
     return root
+
+
+def shipped_zip(root: Path) -> Package:
+    """The zip `up` ships for root: the tree, the runtime layer and project.json."""
+    cfg = load_config(root)
+    return package_build(root, extra=extra_entries(detect(root), cfg))
 
 
 def both(result: Result) -> str:
@@ -92,16 +98,29 @@ def test_up_detach_on_a_fresh_account_makes_certificate_stack_and_source(site: P
         .get_object(Bucket=found[Output.SOURCE_BUCKET_NAME], Key=SOURCE_OBJECT_KEY)["Body"]
         .read()
     )
-    assert body == package_build(site).data
-    assert sorted(zipfile.ZipFile(io.BytesIO(body)).namelist()) == [
+    assert body == shipped_zip(site).data
+    names = sorted(zipfile.ZipFile(io.BytesIO(body)).namelist())
+    assert [n for n in names if not n.startswith(".cloudsite/")] == [
         ".dockerignore",
         ".gitignore",
         "cloudsite.toml",
-        "site/appspec.yml",
-        "site/buildspec.yml",
-        "site/hooks/ApplicationStart.sh",
-        "site/manage.py",
+        "manage.py",
+        "mysite/__init__.py",
+        "mysite/asgi.py",
+        "mysite/settings.py",
+        "mysite/urls.py",
+        "mysite/wsgi.py",
     ]
+    # with the runtime layer the build needs, and what detection found
+    runtime = [
+        n.removeprefix(".cloudsite/runtime/") for n in names if n.startswith(".cloudsite/runtime/")
+    ]
+    assert {"buildspec.yml", "build.py", "Dockerfile", "appspec.yml", "bin/start"} <= set(runtime)
+    shipped = json.loads(zipfile.ZipFile(io.BytesIO(body)).read(".cloudsite/project.json"))
+    assert (shipped["settings"], shipped["application"]) == (
+        "mysite.settings",
+        "mysite.wsgi:application",
+    )
     # and the pipeline was started on it
     executions = boto3.client("codepipeline").list_pipeline_executions(
         pipelineName=found[Output.PIPELINE_NAME]
@@ -112,7 +131,7 @@ def test_up_detach_on_a_fresh_account_makes_certificate_stack_and_source(site: P
 
 def test_up_again_changes_nothing_and_ships_a_new_source_version(site: Path) -> None:
     up()
-    (site / "site" / "manage.py").write_text("print('changed')\n")
+    (site / "mysite" / "urls.py").write_text("urlpatterns = []\n")
     result = up()
     assert "is up to date: no changes" in result.stderr
     bucket = outputs()[Output.SOURCE_BUCKET_NAME]
@@ -129,7 +148,7 @@ def test_up_json_reports_what_it_did(site: Path) -> None:
     report = json.loads(result.stdout)
     assert report["status"] == "CREATE_COMPLETE" and report["live"] is False
     assert report["certificate"]["kind"] == "self-signed"
-    assert report["source"]["sha256"] == package_build(site).sha256
+    assert report["source"]["sha256"] == shipped_zip(site).sha256
     assert_snapshot("up_detach.json", result.stdout)
 
 
@@ -344,7 +363,7 @@ def test_deploy_ships_the_source_without_touching_the_stack(site: Path) -> None:
     up()
     cfn = boto3.client("cloudformation")
     before = cfn.describe_stack_events(StackName=STACK)["StackEvents"]
-    (site / "site" / "manage.py").write_text("print('deployed')\n")
+    (site / "mysite" / "urls.py").write_text("urlpatterns = []  # deployed\n")
     result = invoke("deploy", "--detach")
     assert result.exit_code == 0, result.stderr
     assert cfn.describe_stack_events(StackName=STACK)["StackEvents"] == before
@@ -354,7 +373,7 @@ def test_deploy_ships_the_source_without_touching_the_stack(site: Path) -> None:
         .get_object(Bucket=found[Output.SOURCE_BUCKET_NAME], Key=SOURCE_OBJECT_KEY)["Body"]
         .read()
     )
-    assert body == package_build(site).data
+    assert body == shipped_zip(site).data
     runs = boto3.client("codepipeline").list_pipeline_executions(
         pipelineName=found[Output.PIPELINE_NAME]
     )
@@ -373,7 +392,7 @@ def test_deploy_without_a_stack_says_to_run_up(site: Path) -> None:
 def test_status_watch_refreshes_until_interrupted(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudsite import waits
+    from cloudsite.aws import waits
 
     up()
     sleeps: list[float] = []

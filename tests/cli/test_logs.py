@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from cloudsite.aws.logs import logs_read, since_parse
 from cloudsite.errors import ConfigError
-from cloudsite.logs import logs_read, since_parse
 from tests.cli.stubs import FakeClock
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

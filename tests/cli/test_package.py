@@ -7,8 +7,8 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-from cloudsite.ignore import decide, dockerignore_rules, gitignore_rules
-from cloudsite.ship import package_build
+from cloudsite.project.ignore import decide, dockerignore_rules, gitignore_rules
+from cloudsite.project.source import package_build
 
 
 def tree(root: Path, files: dict[str, str]) -> Path:

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from cloudsite import pipeline
+from cloudsite.aws import pipeline
 from cloudsite.errors import PipelineError, WaitTimeout
 from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock, load, recording
@@ -65,6 +65,25 @@ def test_a_failed_build_reports_the_failed_phase_and_the_log_tail() -> None:
     )
     assert err.details[-1].endswith("Reason: exit status 1")
     assert "cloudsite logs build" in err.hint
+
+
+def test_a_project_problem_in_codebuild_is_the_same_one_line_error_as_a_local_build() -> None:
+    """The recorded log holds what build.py printed for a project whose settings need a
+    variable (tests/cli/recorded/pipeline_build_project_failure.json): `up` leads with that
+    line and its hint, exactly as `cloudsite build` prints them here."""
+    with (
+        recording(*load("pipeline_build_project_failure")) as rec,
+        pytest.raises(PipelineError) as caught,
+    ):
+        follow(rec)
+    err = caught.value
+    assert err.why == "settings: importing mysite.settings failed: DJANGO_ADMIN_URL is not set"
+    assert err.hint.startswith('the build needs a value for it, not a secret: environment = ["')
+    assert err.hint.endswith("; then `cloudsite deploy`")
+    assert (
+        err.details[0].startswith("last ")
+        and "Phase complete: BUILD State: FAILED" in err.details[-2]
+    )
 
 
 def test_a_failed_deploy_reports_the_failed_hook_and_its_script_output() -> None:

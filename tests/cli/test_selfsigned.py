@@ -9,9 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from cloudsite.aws.selfsigned import KeyPair, needs_renewal, self_signed_create
+from cloudsite.aws.smoke import smoke_check
 from cloudsite.errors import SmokeCheckFailed
-from cloudsite.selfsigned import KeyPair, needs_renewal, self_signed_create
-from cloudsite.smoke import smoke_check
 from cloudsite.ui import Ui
 from tests.cli.conftest import https_site
 from tests.cli.stubs import FakeClock

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from cloudsite.aws.recovery import stack_prepare
+from cloudsite.aws.stack import Follow
+from cloudsite.aws.teardown import Report, _delete_stack, stack_describe
 from cloudsite.errors import Cancelled, ConfirmationNeeded, StackBusy, StackError
-from cloudsite.recovery import stack_prepare
-from cloudsite.stack import Follow
-from cloudsite.teardown import Report, _delete_stack, stack_describe
 from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock, load, recording
 

@@ -17,9 +17,9 @@ import tests.support.moto_secretsmanager  # noqa: F401  (rotation as AWS does it
 from tests.conftest import require
 from tests.support.engine import Engine, start_engine
 from tests.support.images import build, source_tree
+from tests.support.layer import WANDERPAGE
 from tests.support.moto import aws_env, moto_server
 from tests.support.registry import local_registry, registry_available
-from tests.support.wheelhouse import package_index
 
 FIGURES = pytest.StashKey[list[str]]()
 SITE_HOST = "www.example.test"
@@ -60,14 +60,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def build_env(engine: Engine) -> Iterator[dict[str, str]]:
-    """What site/bin/build needs here: the local base, a loopback package index."""
-    with package_index() as index:
-        yield {
-            "BASE_IMAGE": engine.base_image,
-            "PIP_INDEX_URL": index,
-            "CLOUDSITE_BUILD_NETWORK": "host",  # the index listens on loopback
-        }
+def build_env(engine: Engine) -> dict[str, str]:
+    """What build.py needs here: the local Debian base (no registry answers). The package
+    index is PyPI itself, through this machine's TLS-inspecting proxy, whose CA bundle
+    (PIP_CERT) build.py hands to the build stage only."""
+    return {"BASE_IMAGE": engine.base_image}
 
 
 @dataclass(frozen=True)
@@ -75,24 +72,32 @@ class Release:
     name: str
     source: Path
     image: str  # the locally built tag
-    seconds: float  # how long site/bin/build took
+    seconds: float  # how long build.py took
 
 
 class Releases:
-    """The working tree as named releases, each built (and pushed, bundled) once a session."""
+    """A project (Wanderpage by default) as named releases, each built (and pushed, bundled)
+    once a session."""
 
     def __init__(
-        self, engine: Engine, *, env: dict[str, str], registry: str, tmp: Path, figures: list[str]
+        self,
+        engine: Engine,
+        *,
+        env: dict[str, str],
+        registry: str,
+        tmp: Path,
+        figures: list[str],
+        project: Path = WANDERPAGE,
     ) -> None:
         self.engine, self.env, self.registry, self.tmp = engine, env, registry, tmp
-        self.figures = figures
+        self.figures, self.project = figures, project
         self._built: dict[str, Release] = {}
         self._bundles: dict[str, Path] = {}
 
     def source(self, name: str, *, broken: bool = False) -> Path:
         path = self.tmp / name / "repo"
         if not path.exists():
-            source_tree(path, release=name, broken=broken)
+            source_tree(path, release=name, broken=broken, project=self.project)
         return path
 
     def __call__(self, name: str, *, broken: bool = False) -> Release:
@@ -100,17 +105,20 @@ class Releases:
             source = self.source(name, broken=broken)
             started = time.monotonic()
             image = build(
-                self.engine, source, image=f"{self.engine.name('web')}:{name}", env=self.env
+                self.engine,
+                source,
+                image=f"{self.engine.name('web-' + self.project.name)}:{name}",
+                env=self.env,
             )
             self._built[name] = Release(name, source, image, time.monotonic() - started)
-            self.figures.append(f"site/bin/build {name}: {self._built[name].seconds:.1f} s")
+            self.figures.append(f"build.py {name}: {self._built[name].seconds:.1f} s")
         return self._built[name]
 
     def bundle(self, name: str, *, broken: bool = False) -> Path:
         """The deploy bundle of a release, as the buildspec makes it: pushed, by digest."""
         if name not in self._bundles:
             bundle = self.tmp / name / "bundle"
-            repository = f"{self.registry}/{self.engine.name('web')}"
+            repository = f"{self.registry}/{self.engine.name('web-' + self.project.name)}"
             build(
                 self.engine, self.source(name, broken=broken), image=f"{repository}:{name}",
                 env=self.env, push=True, bundle=bundle, revision=name,

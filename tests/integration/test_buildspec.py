@@ -1,5 +1,6 @@
-"""site/buildspec.yml, run by the CodeBuild stand-in: the site's tests, the image pushed to the
-registry tagged with the source revision, and the deploy bundle as the artifact."""
+"""The runtime layer's buildspec.yml, run by the CodeBuild stand-in on the tree the source zip
+unpacks to: the project's checks in the image build, the image pushed to the registry tagged
+with the source revision, and the deploy bundle as the artifact."""
 
 import json
 import os
@@ -13,7 +14,7 @@ from tests.integration.conftest import REGION, AwsStandIn, Releases
 from tests.support.codebuild import codebuild_env, run_build
 from tests.support.codedeploy import appspec_hooks
 from tests.support.engine import Engine
-from tests.support.servers import ROOT
+from tests.support.images import shipped
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator]
 
@@ -22,7 +23,7 @@ REVISION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY.MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
 TAG = "rev-3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY.MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo-b7"
 
 
-def test_buildspec_tests_the_site_pushes_by_revision_and_emits_the_bundle(
+def test_buildspec_checks_the_project_pushes_by_revision_and_emits_the_bundle(
     engine: Engine,
     aws: AwsStandIn,
     registry: str,
@@ -31,17 +32,19 @@ def test_buildspec_tests_the_site_pushes_by_revision_and_emits_the_bundle(
     tmp_path: Path,
     figures: list[str],
 ) -> None:
-    source = releases.source("v1")
-    # CodeBuild's local cache in the virtualenv's place: bootstrap.sh finds it current.
-    (source / ".venv").unlink(missing_ok=True)
-    (source / ".venv").symlink_to(ROOT / ".venv")
+    # A release of its own, so the project's layer is built (not taken from the cache) and the
+    # build's checks run in this log.
+    source = shipped(releases.source("buildspec"), tmp_path / "src")
     repository = f"{registry}/{engine.name('pipeline')}"
     env = engine.script_env(**aws.env, **build_env, CLOUDSITE_ECR_REPOSITORY_URI=repository)
     env.update(codebuild_env(source=source, region=REGION, revision=REVISION, build_number=7))
     env["HOME"] = os.environ.get("HOME", "/root")
 
     result = run_build(
-        source / "site" / "buildspec.yml", source=source, env=env, output=tmp_path / "out"
+        source / ".cloudsite" / "runtime" / "buildspec.yml",
+        source=source,
+        env=env,
+        output=tmp_path / "out",
     )
     figures.append(f"buildspec phases: {result.phases}")
 
@@ -49,7 +52,9 @@ def test_buildspec_tests_the_site_pushes_by_revision_and_emits_the_bundle(
     assert result.phases == dict.fromkeys(
         ("install", "pre_build", "build", "post_build"), "SUCCEEDED"
     )
-    assert re.search(r"\d+ passed", result.log), "the site's tests did not run"
+    # The project's own checks ran inside the image build, through the production layer.
+    assert "check --deploy: 0 issue(s)" in result.log, result.log[-3000:]
+    assert re.search(r"first requests: GET / 200", result.log), result.log[-3000:]
     bundle = result.artifacts
     assert bundle is not None
     assert sorted(p.name for p in bundle.iterdir()) == ["appspec.yml", "hooks", "image-uri"]

@@ -15,13 +15,14 @@ from tests.support.servers import ROOT, free_port
 pytestmark = [pytest.mark.engine, pytest.mark.emulator]
 
 DIGEST = "sha256:" + "0" * 64
+RUNTIME = ROOT / "src" / "cloudsite" / "runtime"
 
 
 def bundle(tmp_path: Path) -> Path:
-    """A deploy bundle as site/bin/build writes it, naming an image nobody needs to pull."""
+    """A deploy bundle as build.py writes it, naming an image nobody needs to pull."""
     root = tmp_path / "bundle"
-    shutil.copytree(ROOT / "site" / "hooks", root / "hooks")
-    shutil.copy(ROOT / "site" / "appspec.yml", root / "appspec.yml")
+    shutil.copytree(RUNTIME / "hooks", root / "hooks")
+    shutil.copy(RUNTIME / "appspec.yml", root / "appspec.yml")
     (root / "image-uri").write_text(f"localhost:5000/cstest-c4-hooks@{DIGEST}\n")
     return root
 

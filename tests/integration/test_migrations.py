@@ -31,7 +31,7 @@ from tests.support.codedeploy import (
 )
 from tests.support.engine import Engine
 from tests.support.load import LoadGenerator
-from tests.support.servers import free_port, postgres_url
+from tests.support.servers import free_port, fresh_database, postgres_url
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
 
@@ -39,15 +39,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.postgres]
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh, empty database on the project's PostgreSQL cluster; its URL."""
-    server = postgres_url()
-    name = f"cstest_c4_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield urlsplit(server)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -127,12 +120,16 @@ def test_two_instances_migrating_one_deployment_at_once_migrate_exactly_once(
     outcomes = sorted(_outcome(i) for i in group.instances)
     assert outcomes == ["migrated", "skipped"]
     with psycopg.connect(database) as db:
-        rows = db.execute("SELECT deployment_id, applied FROM ops_deploymentmigration").fetchall()
+        rows = db.execute(
+            "SELECT deployment_id, applied FROM cloudsite_deployment_migration"
+        ).fetchall()
         duplicates = db.execute(
             "SELECT app, name FROM django_migrations GROUP BY app, name HAVING count(*) > 1"
         ).fetchall()
     assert [row[0] for row in rows] == [deployment.id]
-    assert "travel.0001_initial" in rows[0][1] and "ops.0001_initial" in rows[0][1]
+    assert (
+        "travel.0001_initial" in rows[0][1] and "cloudsite_deployments.0001_initial" in rows[0][1]
+    )
     assert duplicates == []
 
     # The new version then starts on the migrated database and is ready (/readyz runs a query).

@@ -1,7 +1,10 @@
-"""The site served for real: gunicorn with site/gunicorn.conf.py and the production profile,
-on a free loopback port, with its stdout (the JSON log) captured to a file.
+"""Wanderpage served for real, as the image serves it: gunicorn with the runtime layer's config
+(`--config python:cloudsite.runtime.gunicorn_conf`, whose application is the layer's front
+around the project's config.wsgi), the production profile through the layer, on a free
+loopback port, with its stdout (the JSON log) captured to a file.
 
-Used by the real-server suite (test_server.py) and the browser suite (tests/browser/).
+Used by the real-server suites (tests/site/test_server.py, tests/runtime/test_server.py and
+test_secretpipe.py), the browser suite (tests/browser/) and verify's (tests/verify/).
 """
 
 import http.client
@@ -14,11 +17,12 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
-from tests.site.production import SITE, production_env
+from tests.site.production import HOST, SITE, production_env
 from tests.support.servers import ROOT, free_port, running
 
 # The host names the served site accepts; the browser reaches it as 127.0.0.1.
-HOSTS = "www.example.com,127.0.0.1"
+HOSTS = f"{HOST},127.0.0.1"
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "python:cloudsite.runtime.gunicorn_conf"]
 
 
 @dataclass(frozen=True)
@@ -36,19 +40,19 @@ class Served:
         return self.log.read_text().splitlines()
 
 
-def site_env(workdir: Path, *, static_root: Path, **overrides: str) -> dict[str, str]:
+def site_env(
+    workdir: Path, *, static_root: Path, application: str = "", **overrides: str
+) -> dict[str, str]:
     """The production environment: a database of the suite's own (the PostgreSQL run's
-    DATABASE_URL, or SQLite in workdir) and static files collected with the production profile.
-    """
+    DATABASE_URL, or SQLite in workdir) and static files collected through the layer."""
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'db.sqlite3'}"
+    overrides.setdefault("DATABASE_URL", database)
+    overrides.setdefault("DJANGO_ALLOWED_HOSTS", HOSTS)
     env = production_env(
-        DATABASE_URL=overrides.pop("DATABASE_URL", database),
-        DJANGO_STATIC_ROOT=str(static_root),
-        DJANGO_ALLOWED_HOSTS=HOSTS,
-        # tests.site.slow_wsgi is importable, for the one test that serves it.
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(SITE)]),
-        **overrides,
+        workdir, application=application, CLOUDSITE_STATIC_ROOT=str(static_root), **overrides
     )
+    # tests.* is importable, for the test applications some suites serve (after the project).
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(ROOT)])
     # The server's own defaults apply unless a test sets them.
     for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "PORT"):
         if name not in overrides:
@@ -61,11 +65,13 @@ def gunicorn_site(
     workdir: Path,
     *,
     static_root: Path,
-    app: str = "config.wsgi",
+    application: str = "",
+    migrate: bool = True,
     trust_browser_origin: bool = False,
     **env: str,
 ) -> Iterator[Served]:
-    """Migrate, then serve `app` with gunicorn until the block ends (SIGTERM, then SIGKILL).
+    """Migrate (unless told not to), then serve with gunicorn until the block ends (SIGTERM,
+    then SIGKILL). `application` (module:attribute) replaces config.wsgi behind the front.
 
     trust_browser_origin: a browser that reaches the site over plain HTTP, sending
     X-Forwarded-Proto: https as the load balancer would, posts forms with an http:// Origin
@@ -74,13 +80,13 @@ def gunicorn_site(
     """
     port = free_port()
     if trust_browser_origin:
-        env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"https://www.example.com,http://127.0.0.1:{port}"
-    environment = site_env(workdir, static_root=static_root, **env)
-    manage(environment, "migrate", "--no-input")
+        env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"https://{HOST},http://127.0.0.1:{port}"
+    environment = site_env(workdir, static_root=static_root, application=application, **env)
+    if migrate:
+        manage(environment, "migrate", "--no-input")
     log = workdir / f"gunicorn-{port}.log"
-    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    argv += ["--bind", f"127.0.0.1:{port}", app]
-    with running(argv, port=port, env=environment, cwd=SITE, log=log) as proc:
+    argv = [*GUNICORN, "--bind", f"127.0.0.1:{port}"]
+    with running(argv, port=port, env=environment, cwd=SITE, log=log, timeout=60) as proc:
         yield Served(port=port, proc=proc, log=log, env=environment)
 
 

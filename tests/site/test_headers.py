@@ -1,20 +1,23 @@
-"""The production response headers: HSTS, cookies, framing, sniffing, referrer and CSP."""
+"""The production response headers, from the application gunicorn serves (the runtime layer's
+front around Wanderpage): HSTS, cookies, framing, sniffing, referrer, and the CSP that
+cloudsite.toml names."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.site.production import fetch
+from tests.site.production import SITE, fetch
 
 
 @pytest.fixture(scope="module")
-def home(production_static: Path) -> dict:
-    return fetch([("/", True)], static_root=production_static)[0]
+def home(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> dict:
+    return fetch(tmp_path_factory.mktemp("home"), [("/", True)], static_root=production_static)[0]
 
 
-def test_plain_http_redirects_to_https_permanently(production_static: Path) -> None:
-    response = fetch([("/destinations/?page=2", False)], static_root=production_static)[0]
+def test_plain_http_redirects_to_https_permanently(tmp_path: Path, production_static: Path) -> None:
+    [response] = fetch(tmp_path, [("/destinations/?page=2", False)], static_root=production_static)
     assert response["status"] == 301
     assert response["headers"]["Location"] == "https://www.example.com/destinations/?page=2"
 
@@ -43,8 +46,13 @@ def test_csp_has_no_unsafe_inline_or_eval(home: dict) -> None:
     assert "unsafe-eval" not in csp
 
 
-def test_cookies_are_secure_and_httponly(production_static: Path) -> None:
-    login = fetch([("/admin/login/", True)], static_root=production_static)[0]
+def test_csp_is_the_one_cloudsite_toml_names(home: dict) -> None:
+    configured = tomllib.loads((SITE / "cloudsite.toml").read_text())["content_security_policy"]
+    assert home["headers"]["Content-Security-Policy"] == configured
+
+
+def test_cookies_are_secure_and_httponly(tmp_path: Path, production_static: Path) -> None:
+    [login] = fetch(tmp_path, [("/admin/login/", True)], static_root=production_static)
     assert login["cookies"], "the admin login page sets the CSRF cookie"
     for name, cookie in login["cookies"].items():
         assert name.startswith("__Host-")

@@ -12,7 +12,7 @@ from django.test import Client
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "site" / "static"
+STATIC = ROOT / "examples" / "wanderpage" / "static"
 SCRIPT = ROOT / "scripts" / "render_hero.py"
 TYPES = {"image/avif": ".avif", "image/webp": ".webp"}
 
@@ -37,7 +37,7 @@ class _HeroTags(HTMLParser):
 
 
 def _candidates(srcset: str) -> list[tuple[Path, int]]:
-    """(file under site/static, declared width) for each candidate of a srcset."""
+    """(file under the site's static/, declared width) for each candidate of a srcset."""
     out = []
     for candidate in srcset.split(","):
         url, descriptor = candidate.split()
@@ -106,10 +106,11 @@ def test_check_fails_with_a_hint_when_the_svg_changes_without_a_render(tmp_path:
     # A copy of the script and the images, so the real tree is never touched.
     (tmp_path / "scripts").mkdir()
     shutil.copy(SCRIPT, tmp_path / "scripts")
-    shutil.copytree(STATIC / "img", tmp_path / "site" / "static" / "img")
-    svg = tmp_path / "site" / "static" / "img" / "hero.svg"
+    copy = tmp_path / STATIC.relative_to(ROOT) / "img"
+    shutil.copytree(STATIC / "img", copy)
+    svg = copy / "hero.svg"
     svg.write_text(svg.read_text().replace("#1d3557", "#ff0000"))
-    (tmp_path / "site" / "static" / "img" / "hero" / "hero-640.webp").unlink()
+    (copy / "hero" / "hero-640.webp").unlink()
     result = subprocess.run(
         [sys.executable, str(tmp_path / "scripts" / "render_hero.py"), "--check"],
         capture_output=True,

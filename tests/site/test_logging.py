@@ -1,64 +1,60 @@
-"""Request logs: one JSON object per line with the fields CloudWatch queries use."""
+"""Wanderpage configures no logging of its own: in production the runtime layer's LOGGING
+applies, so what Django logs reaches stdout as one JSON object per line, next to the front's
+request line. (The formatter and the request line themselves: tests/runtime/.)"""
 
 import json
-import logging
+import subprocess
 import sys
+from pathlib import Path
 
-import pytest
-from config.logging import JsonFormatter
-from django.test import Client
+from tests.site.production import HOST, SITE, production_env
 
-pytestmark = pytest.mark.django_db
+# One request through the application gunicorn serves, on a database that cannot be opened.
+_FAILING_REQUEST = """
+import sys
+from wsgiref.util import setup_testing_defaults
+from cloudsite.runtime.wsgi import application
+
+environ = {}
+setup_testing_defaults(environ)
+environ.update(PATH_INFO="/destinations/", HTTP_HOST=sys.argv[1], HTTP_X_FORWARDED_PROTO="https")
+result = application(environ, lambda status, headers, exc_info=None: None)
+b"".join(result)
+result.close()
+"""
 
 
-def _request_lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
-    formatter = JsonFormatter()
-    return [
-        json.loads(formatter.format(r)) for r in caplog.records if r.name == "cloudsite.request"
-    ]
-
-
-def test_each_request_logs_one_json_line_with_its_fields(
-    client: Client, caplog: pytest.LogCaptureFixture
+def test_an_unhandled_error_is_one_json_line_with_its_traceback(
+    tmp_path: Path, production_static: Path
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="cloudsite.request"):
-        response = client.get("/about/", headers={"x-forwarded-for": "198.51.100.9, 203.0.113.7"})
-    [line] = _request_lines(caplog)
-    assert line["method"] == "GET"
-    assert line["path"] == "/about/"
-    assert line["status"] == 200
-    assert isinstance(line["duration_ms"], float)
-    # Only the address the load balancer appended is trusted.
-    assert line["remote_addr"] == "203.0.113.7"
-    assert line["request_id"] == response["X-Request-ID"]
-
-
-def test_alb_trace_id_becomes_the_request_id(
-    client: Client, caplog: pytest.LogCaptureFixture
-) -> None:
-    trace = "Root=1-67891233-abcdef012345678912345678"
-    with caplog.at_level(logging.INFO, logger="cloudsite.request"):
-        client.get("/about/", headers={"x-amzn-trace-id": trace + ";Sampled=1"})
-    assert _request_lines(caplog)[0]["request_id"] == "1-67891233-abcdef012345678912345678"
-
-
-def test_formatter_keeps_tracebacks_on_one_line() -> None:
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, "f", 1, "failed", None, sys.exc_info())
-    text = JsonFormatter().format(record)
-    assert "\n" not in text
-    assert "ValueError: boom" in json.loads(text)["exception"]
+    missing = tmp_path / "no-such-directory" / "db.sqlite3"
+    env = production_env(
+        tmp_path, DATABASE_URL=f"sqlite:///{missing}", CLOUDSITE_STATIC_ROOT=str(production_static)
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _FAILING_REQUEST, HOST],
+        cwd=SITE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # every line is JSON
+    [error] = [line for line in lines if line["logger"] == "django.request"]
+    assert error["level"] == "ERROR"
+    assert error["message"] == "Internal Server Error: /destinations/"
+    assert "OperationalError" in error["exception"]  # the traceback, inside the one line
+    [request] = [line for line in lines if line["logger"] == "cloudsite.request"]
+    assert (request["path"], request["status"]) == ("/destinations/", 500)
+    assert "Traceback" not in result.stderr
 
 
 def test_no_print_statements_in_the_site() -> None:
-    from pathlib import Path
-
-    site = Path(__file__).resolve().parents[2] / "site"
     offenders = [
         str(p)
-        for p in site.rglob("*.py")
+        for p in SITE.rglob("*.py")
         if "print(" in p.read_text() and "migrations" not in p.parts
     ]
     assert offenders == []

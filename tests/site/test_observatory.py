@@ -1,5 +1,6 @@
-"""The production response headers earn A+ under the MDN HTTP Observatory's published scoring,
-graded by cloudsite verify's own grader (src/cloudsite/verify/observatory.py)."""
+"""The production response headers (Wanderpage's own, and the runtime layer's front with the CSP
+from cloudsite.toml) earn A+ under the MDN HTTP Observatory's published scoring, graded by
+cloudsite verify's own grader (src/cloudsite/verify/observatory.py)."""
 
 from pathlib import Path
 
@@ -24,8 +25,12 @@ def _page(response: dict) -> Page:
 
 
 @pytest.fixture(scope="module")
-def pages(production_static: Path) -> dict[str, Page]:
-    home, login = fetch([("/", True), ("/admin/login/", True)], static_root=production_static)
+def pages(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> dict[str, Page]:
+    home, login = fetch(
+        tmp_path_factory.mktemp("observatory"),
+        [("/", True), ("/admin/login/", True)],
+        static_root=production_static,
+    )
     assert home["status"] == login["status"] == 200
     return {"home": _page(home), "login": _page(login)}
 

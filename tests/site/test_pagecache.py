@@ -1,10 +1,11 @@
 """The front page cache (config/pagecache.py): repeat requests for public pages are answered
-before Django runs, with Django's own headers, a fresh request id and a log line each; anything
+before Django runs, with Django's own headers and X-Page-Cache: hit; behind the runtime layer's
+front (as gunicorn serves it) each answer still gets a fresh request id and a log line. Anything
 personal, unsafe or not marked public goes to Django every time."""
 
 import gzip
-import logging
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -15,8 +16,11 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
+from cloudsite.runtime.wsgi import Front
+
 pytestmark = pytest.mark.django_db
 Headers = dict[str, list[str]]
+WSGIApp = Callable[[dict, Callable[..., object]], Iterable[bytes]]
 
 
 @pytest.fixture
@@ -44,7 +48,7 @@ def django_runs() -> Iterator[list[object]]:
 
 
 def call(
-    app: FrontPageCache, path: str = "/", *, method: str = "GET", **headers: str
+    app: WSGIApp, path: str = "/", *, method: str = "GET", **headers: str
 ) -> tuple[int, Headers, bytes]:
     environ: dict = {}
     setup_testing_defaults(environ)
@@ -78,36 +82,36 @@ def test_a_repeat_request_is_answered_without_running_django(
     assert b"Patagonia" in second[2]
 
 
-def test_a_cached_answer_keeps_every_header_but_gets_its_own_request_id(
-    app: FrontPageCache,
-) -> None:
+def test_a_cached_answer_keeps_every_header_and_says_it_is_a_hit(app: FrontPageCache) -> None:
     _, miss, _ = call(app, "/about/")
     _, hit, _ = call(app, "/about/")
-    assert hit["x-request-id"] != miss["x-request-id"]
-    assert len(hit["x-request-id"]) == 1
-    del hit["x-request-id"], miss["x-request-id"]
+    assert "x-page-cache" not in miss
+    assert hit.pop("x-page-cache") == ["hit"]
     assert hit == miss
-    assert "content-security-policy" in hit
     assert hit["x-frame-options"] == ["DENY"]
+    assert hit["cross-origin-resource-policy"] == ["same-origin"]
+    assert "x-request-id" not in hit  # the cache never makes (or stores) one
 
 
-def test_each_cached_answer_is_logged_with_the_request_fields(
-    app: FrontPageCache, caplog: pytest.LogCaptureFixture
+def test_behind_the_front_each_cached_answer_gets_its_own_request_id_and_log_line(
+    app: FrontPageCache, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    call(app, "/about/")
-    caplog.clear()
+    served = Front(app, csp="default-src 'none'")  # what cloudsite.runtime.wsgi serves
+    _, miss, _ = call(served, "/about/")
+    capsys.readouterr()
     trace = "Root=1-67891233-abcdef012345678912345678"
-    with caplog.at_level(logging.INFO, logger="cloudsite.request"):
-        _, headers, _ = call(
-            app, "/about/", X_FORWARDED_FOR="198.51.100.9, 203.0.113.7", X_AMZN_TRACE_ID=trace
-        )
-    [record] = [r for r in caplog.records if r.name == "cloudsite.request"]
-    assert record.__dict__["cache"] == "front"
-    assert record.__dict__["request_id"] == "1-67891233-abcdef012345678912345678"
-    assert headers["x-request-id"] == [record.__dict__["request_id"]]
-    assert record.__dict__["remote_addr"] == "203.0.113.7"
-    assert (record.__dict__["method"], record.__dict__["status"]) == ("GET", 200)
-    assert record.__dict__["path"] == "/about/"
+    _, hit, _ = call(
+        served, "/about/", X_FORWARDED_FOR="198.51.100.9, 203.0.113.7", X_AMZN_TRACE_ID=trace
+    )
+    assert hit["x-page-cache"] == ["hit"]
+    assert hit["x-request-id"] == ["1-67891233-abcdef012345678912345678"]
+    assert miss["x-request-id"] != hit["x-request-id"]
+    assert hit["content-security-policy"] == ["default-src 'none'"]  # the front's, once
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["logger"] == "cloudsite.request"
+    assert line["request_id"] == hit["x-request-id"][0]
+    assert line["remote_addr"] == "203.0.113.7"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/about/", 200)
 
 
 def test_gzip_and_plain_answers_are_cached_apart(app: FrontPageCache) -> None:

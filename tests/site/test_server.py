@@ -1,15 +1,11 @@
-"""The site served for real by gunicorn (site/gunicorn.conf.py, production profile): health
-probes as a load balancer sends them, the JSON log on stdout, the worker count, and a graceful
-SIGTERM that finishes the request in flight."""
+"""Wanderpage served for real as the image serves it (gunicorn, the runtime layer's config and
+front, the production profile): its pages with the policy cloudsite.toml names, its page cache
+behind the front, and its collected static files. (The server itself: tests/runtime/.)"""
 
 import json
-import os
-import runpy
-import signal
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,136 +14,58 @@ from tests.site.production import SITE
 from tests.site.served import Served, get, gunicorn_site
 
 pytestmark = pytest.mark.network
-# What the ALB sends for a browser's HTTPS request: the site's name and the forwarded scheme.
 THROUGH_THE_LOAD_BALANCER = {"Host": "www.example.com", "X-Forwarded-Proto": "https"}
-
-
-def eventually(check: Callable[[], bool], *, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
-def workers(master: int) -> int:
-    """How many processes have the gunicorn master as their parent."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name (field 2) may hold spaces; the parent pid follows its ')'.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process exited while we looked
-        count += int(fields[1]) == master
-    return count
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, production_static: Path) -> Iterator[Served]:
-    workdir = tmp_path_factory.mktemp("gunicorn")
-    with gunicorn_site(workdir, static_root=production_static) as served:
+    # One worker: the page cache is per process, so a repeat request meets the first one's.
+    workdir = tmp_path_factory.mktemp("wanderpage")
+    with gunicorn_site(workdir, static_root=production_static, WEB_CONCURRENCY="1") as served:
         yield served
 
 
-def test_healthz_answers_200_over_plain_http_for_an_ip_address_host(site: Served) -> None:
-    status, headers, body = get(site.port, "/healthz", {"Host": "10.0.3.7"})
-    assert (status, body) == (200, b"ok\n")
-    assert headers["Cache-Control"] == "no-store"
-    # The same request for a page is refused, so the probe's exemption is real:
-    status, _, _ = get(site.port, "/", {"Host": "10.0.3.7"})
-    assert status == 400
-    status, headers, _ = get(site.port, "/about/", {"Host": "www.example.com"})
-    assert status == 301
-    assert headers["Location"] == "https://www.example.com/about/"
+def logged(site: Served, request_id: str) -> list[dict]:
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [e for e in map(json.loads, site.log_lines()) if e.get("request_id") == request_id]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
-def test_readyz_answers_200_with_the_database_up(site: Served) -> None:
-    status, _, body = get(site.port, "/readyz", {"Host": "10.0.3.7:8000"})
-    assert (status, body) == (200, b"ok\n")
-
-
-def test_stdout_is_one_json_object_per_line_with_the_request_fields(site: Served) -> None:
-    forwarded = {**THROUGH_THE_LOAD_BALANCER, "X-Forwarded-For": "198.51.100.9, 203.0.113.7"}
-    status, headers, body = get(site.port, "/destinations/kyoto/", forwarded)
+def test_a_page_is_served_with_the_policy_cloudsite_toml_names(site: Served) -> None:
+    status, headers, body = get(site.port, "/destinations/kyoto/", THROUGH_THE_LOAD_BALANCER)
     assert status == 200
     assert b"Fushimi Inari" in body
-    request_id = headers["X-Request-ID"]
-
-    def logged() -> list[dict]:
-        return [e for e in map(json.loads, site.log_lines()) if e.get("request_id") == request_id]
-
-    assert eventually(lambda: bool(logged()))
-    [entry] = logged()
-    assert entry["method"] == "GET"
-    assert entry["path"] == "/destinations/kyoto/"
-    assert entry["status"] == 200
-    assert isinstance(entry["duration_ms"], float)
-    assert entry["remote_addr"] == "203.0.113.7"  # the address the load balancer appended
-    # Every line, gunicorn's own included, is a JSON object (json.loads raises otherwise).
-    lines = site.log_lines()
-    assert any(json.loads(line)["logger"] == "gunicorn.error" for line in lines)
-    assert all(isinstance(json.loads(line), dict) for line in lines)
+    configured = tomllib.loads((SITE / "cloudsite.toml").read_text())["content_security_policy"]
+    assert headers.get_all("Content-Security-Policy") == [configured]
+    assert headers.get_all("X-Frame-Options") == ["DENY"]  # the project's own, not the front's
+    assert headers["Strict-Transport-Security"].startswith("max-age=63072000")
 
 
-def test_workers_follow_the_cpu_count_by_default(site: Served) -> None:
-    expected = 2 * (os.cpu_count() or 1) + 1
-    assert eventually(lambda: workers(site.proc.pid) == expected), workers(site.proc.pid)
+def test_a_repeat_request_is_a_page_cache_hit_logged_like_any_other(site: Served) -> None:
+    path = "/destinations/?page=1"
+    _, first, _ = get(site.port, path, THROUGH_THE_LOAD_BALANCER)
+    status, repeat, body = get(site.port, path, THROUGH_THE_LOAD_BALANCER)
+    assert (status, repeat["X-Page-Cache"]) == (200, "hit")
+    assert first["X-Page-Cache"] is None
+    assert b"Patagonia" in body
+    assert repeat["X-Request-ID"] != first["X-Request-ID"]
+    for headers in (first, repeat):
+        [line] = logged(site, headers["X-Request-ID"])
+        assert (line["path"], line["status"]) == ("/destinations/", 200)
 
 
-def _refused(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(
-    tmp_path: Path, production_static: Path
+def test_collected_static_files_are_served_with_far_future_caching(
+    site: Served, production_static: Path
 ) -> None:
-    started = tmp_path / "slow-started"
-    served = gunicorn_site(
-        tmp_path,
-        static_root=production_static,
-        app="tests.site.slow_wsgi:application",
-        WEB_CONCURRENCY="1",
-        SLOW_STARTED=str(started),
-        SLOW_SECONDS="4",
+    manifest = json.loads((production_static / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["css/site.css"]
+    status, headers, body = get(
+        site.port, f"/static/{hashed}", {**THROUGH_THE_LOAD_BALANCER, "Accept-Encoding": "br"}
     )
-    with served as site:
-        assert eventually(lambda: workers(site.proc.pid) == 1)  # WEB_CONCURRENCY overrides
-        result: dict[str, object] = {}
-
-        def slow_request() -> None:
-            status, _, body = get(site.port, "/slow", THROUGH_THE_LOAD_BALANCER)
-            result.update(status=status, body=body, answered=time.monotonic())
-
-        client = threading.Thread(target=slow_request)
-        client.start()
-        assert eventually(started.exists), "the slow request never reached the application"
-        os.kill(site.proc.pid, signal.SIGTERM)
-        signalled = time.monotonic()
-        client.join(timeout=30)
-        assert result["status"] == 200
-        assert b"read only one page" in result["body"]  # type: ignore[operator]
-        # The answer came seconds after the signal: the worker finished it, nobody cut it off.
-        assert result["answered"] - signalled > 2  # type: ignore[operator]
-        assert site.proc.wait(timeout=30) == 0
-        assert _refused(site.port)
-    messages = [json.loads(line)["message"] for line in site.log_lines()]
-    assert "Handling signal: term" in messages
-
-
-def test_no_control_socket_is_opened(site: Served) -> None:
-    # gunicorn's control socket can resize or stop the server; the config turns it off.
-    assert not [line for line in site.log_lines() if "Control socket" in line]
-
-
-def test_keepalive_outlasts_the_load_balancers_idle_timeout() -> None:
-    config = runpy.run_path(str(SITE / "gunicorn.conf.py"))
-    # The ALB keeps idle connections 60 s; a server that closes first causes 502s.
-    assert config["keepalive"] > 60
+    assert status == 200
+    assert headers["Content-Encoding"] == "br"  # the copy the build compressed
+    assert body == (production_static / f"{hashed}.br").read_bytes()
+    assert "immutable" in headers["Cache-Control"]

@@ -117,3 +117,22 @@ def postgres_url() -> str:
         timeout=300,
     )
     return result.stdout.strip()
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the project's PostgreSQL cluster, dropped afterwards; its URL."""
+    import secrets
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    server = postgres_url()
+    name = f"cstest_c4_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

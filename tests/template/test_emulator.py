@@ -278,7 +278,7 @@ def test_pipeline_build_and_deploy_are_wired_as_the_template_says(
     (project,) = session.client("codebuild").batch_get_projects(
         names=[live.outputs["BuildProjectName"]]
     )["projects"]
-    assert project["source"]["buildspec"] == "site/buildspec.yml"
+    assert project["source"]["buildspec"] == ".cloudsite/runtime/buildspec.yml"
     assert project["environment"]["privilegedMode"] is True
     codedeploy = session.client("codedeploy")
     group = codedeploy.get_deployment_group(

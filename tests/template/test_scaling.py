@@ -68,7 +68,11 @@ def test_size_defaults_are_two_to_four_across_two_zones(template: Json, stack: R
 
 def gunicorn_timeout() -> int:
     """The longest a request may run (gunicorn kills a worker that takes longer)."""
-    found = re.search(r"^timeout = (\d+)$", (ROOT / "site" / "gunicorn.conf.py").read_text(), re.M)
+    found = re.search(
+        r"^timeout = (\d+)$",
+        (ROOT / "src" / "cloudsite" / "runtime" / "gunicorn_conf.py").read_text(),
+        re.M,
+    )
     assert found
     return int(found[1])
 

@@ -1,17 +1,16 @@
-"""Session fixtures for verify's network tests: a PKI, the site under gunicorn with the
-production profile, and HAProxy in front of it (tests/verify/edge.py)."""
+"""Session fixtures for verify's network tests: a PKI, the reference site served as the image
+serves it (gunicorn through the runtime layer, tests/site/served.py), and HAProxy in front of it
+(tests/verify/edge.py)."""
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require
-from tests.site.production import SITE, manage, production_env
+from tests.site.served import gunicorn_site
 from tests.support.moto import aws_env, moto_server
-from tests.support.servers import free_port, running
 from tests.verify.edge import Edge
 from tests.verify.pki import Pki, make_pki
 
@@ -26,19 +25,19 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"), host=HOST, wrong_host=WRONG_HOST)
 
 
-def _gunicorn(workdir: Path, *, database_url: str, static_root: Path) -> Iterator[int]:
-    port = free_port()
-    env = production_env(
+def _gunicorn(
+    workdir: Path, *, database_url: str, static_root: Path, migrate: bool
+) -> Iterator[int]:
+    with gunicorn_site(
+        workdir,
+        static_root=static_root,
+        migrate=migrate,
         DJANGO_ALLOWED_HOSTS=HOST,
         DJANGO_CSRF_TRUSTED_ORIGINS=f"https://{HOST}",
-        DJANGO_STATIC_ROOT=str(static_root),
         DATABASE_URL=database_url,
         WEB_CONCURRENCY="2",
-    )
-    argv = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{port}", "config.wsgi"]  # fmt: skip
-    with running(argv, port=port, env=env, cwd=SITE, log=workdir / "gunicorn.log", timeout=60):
-        yield port
+    ) as served:
+        yield served.port
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +45,9 @@ def site_port(tmp_path_factory: pytest.TempPathFactory, production_static: Path)
     """The site on gunicorn, production profile, SQLite in a temporary directory."""
     workdir = tmp_path_factory.mktemp("site")
     database_url = f"sqlite:///{workdir / 'db.sqlite3'}"
-    migrated = manage("migrate", "--no-input", DATABASE_URL=database_url)
-    assert migrated.returncode == 0, migrated.stderr
-    yield from _gunicorn(workdir, database_url=database_url, static_root=production_static)
+    yield from _gunicorn(
+        workdir, database_url=database_url, static_root=production_static, migrate=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +58,7 @@ def not_ready_port(
     workdir = tmp_path_factory.mktemp("site-no-db")
     missing = workdir / "no-such-directory" / "db.sqlite3"
     yield from _gunicorn(
-        workdir, database_url=f"sqlite:///{missing}", static_root=production_static
+        workdir, database_url=f"sqlite:///{missing}", static_root=production_static, migrate=False
     )
 
 

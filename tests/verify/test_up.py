@@ -7,11 +7,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cloudsite import config, deploy
-from cloudsite.aws import Aws
+from cloudsite import config
+from cloudsite.aws import Aws, deploy
+from cloudsite.aws.stack import StackState, stack_describe
 from cloudsite.context import Context
 from cloudsite.errors import VerifyFailed
-from cloudsite.stack import StackState, stack_describe
 from cloudsite.ui import Ui
 from tests.cli.stubs import FakeClock
 from tests.verify.conftest import HOST

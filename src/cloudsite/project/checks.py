@@ -1,0 +1,50 @@
+"""The project checks every verb that ships makes before its first AWS call."""
+
+from pathlib import Path
+
+from cloudsite.config import Config
+from cloudsite.errors import ProjectError
+from cloudsite.project.detect import Project, detect
+from cloudsite.project.keys import keys
+from cloudsite.project.shipment import FOLDER
+
+
+def project_checked(cfg: Config) -> Project:
+    """Detect the project in source_dir, and check it against the configuration."""
+    project = detect(cfg.source_path, keys(cfg))
+    if cfg.dockerfile and not (project.root / cfg.dockerfile).is_file():
+        raise ProjectError(
+            "dockerfile",
+            f"{cfg.dockerfile}: no such file in {project.root}",
+            hint="the path is relative to source_dir; leave the key out to use cloudsite's",
+        )
+    need = project.database
+    if need.needed and need.engine != "postgresql":
+        raise ProjectError(
+            "database",
+            f"the project needs a {need.engine} server ({need.reason}), and cloudsite makes "
+            "PostgreSQL (RDS) only",
+            hint="point the settings at PostgreSQL, or deploy this project another way",
+        )
+    if need.needed and not cfg.database:
+        raise ProjectError(
+            "database",
+            f"the project needs a PostgreSQL server ({need.reason}), and database = false",
+            hint="set database = true in cloudsite.toml: the stack then makes an RDS "
+            "PostgreSQL and hands the site DATABASE_URL (see `cloudsite plan` for the cost)",
+        )
+    return project
+
+
+def repository_has_runtime(cfg: Config) -> None:
+    """GitHub mode: the pipeline reads the repository itself, so the runtime layer and
+    project.json must be committed there (`cloudsite init --eject`)."""
+    root = cfg.source_path
+    for needed in ("runtime/buildspec.yml", "runtime/build.py", "project.json"):
+        if not (root / FOLDER / needed).is_file():
+            raise ProjectError(
+                "source_mode",
+                f"github mode builds what the repository holds, and {Path(FOLDER) / needed} "
+                "is not in this checkout",
+                hint="run `cloudsite init --eject` here, then commit and push .cloudsite/",
+            )

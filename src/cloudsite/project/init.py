@@ -1,0 +1,95 @@
+"""`cloudsite init`: say what detection found, write cloudsite.toml, and with --eject write the
+runtime layer into the project for those who want to change it.
+
+    1. detect the project (the keys of an existing cloudsite.toml settle what they name)
+    2. write cloudsite.toml, unless there is one: the site name, `database = true` when the
+       project needs a server, and the detected values as comments, each with its key
+    3. --eject: .cloudsite/runtime/ (every file of the layer) and .cloudsite/project.json,
+       never over a file the project already has (--force replaces them)
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cloudsite.config import CONFIG_FILE, Config
+from cloudsite.errors import UsageError
+from cloudsite.project.detect import Project
+from cloudsite.project.shipment import FOLDER, project_json, runtime_in_use
+
+GITIGNORE = "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
+
+
+@dataclass
+class InitResult:
+    project: Project
+    config_written: Path | None
+    ejected: list[str] = field(default_factory=list)
+
+
+def config_text(project: Project, cfg: Config) -> str:
+    """A cloudsite.toml for the project: the decisions made, the detections as comments."""
+    lines = [
+        "# cloudsite's configuration for this project; every key: cloudsite.example.toml.",
+        f'name = "{cfg.name}"',
+        "",
+        "# What detection found (`cloudsite init` prints it again). Uncomment a key to override.",
+        f'# manage_py = "{project.manage_py}"',
+        f'# settings_module = "{project.settings}"',
+        f'# application = "{project.application}"',
+    ]
+    if project.dependencies.manifest:
+        lines.append(f'# requirements = "{project.dependencies.manifest}"')
+    lines.append(f'# python_version = "{project.python.version}"')
+    lines += ["", f"# {project.database.reason}."]
+    lines.append(f"database = {'true' if project.database.needed else 'false'}")
+    if project.required_env:
+        lines += [
+            "",
+            "# The settings read these with no default. Give non-secret ones here; put secrets",
+            "# in SSM (/cloudsite/<name>/NAME, SecureString), which the site reads at run time.",
+            "# environment = [" + ", ".join(f'"{n}=..."' for n in project.required_env) + "]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def init(project: Project, cfg: Config, *, eject: bool, force: bool) -> InitResult:
+    """Steps 2 and 3 of the module docstring."""
+    written = None
+    config = cfg.project_dir / CONFIG_FILE
+    if not config.exists():
+        config.write_text(config_text(project, cfg))
+        written = config
+    result = InitResult(project=project, config_written=written)
+    if eject:
+        result.ejected = _eject(project, cfg, force=force)
+    return result
+
+
+def _eject(project: Project, cfg: Config, *, force: bool) -> list[str]:
+    folder = project.root / FOLDER
+    files = {
+        f"runtime/{f.name}": (f.path.read_bytes(), f.executable)
+        for f in runtime_in_use(None)  # cloudsite's own: never the project's copy back
+    }
+    document = json.dumps(project_json(project, cfg), indent=2, sort_keys=True) + "\n"
+    files["project.json"] = (document.encode(), False)
+    existing = [name for name in files if (folder / name).exists()]
+    if existing and not force:
+        ours = [n for n in existing if (folder / n).read_bytes() != files[n][0]]
+        if ours:
+            raise UsageError(
+                "init --eject",
+                f"{len(ours)} file(s) in {FOLDER}/ differ from what ejecting writes, "
+                f"e.g. {FOLDER}/{ours[0]}",
+                hint="they are the project's own changes; --force replaces them",
+            )
+    for name, (data, executable) in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o755 if executable else 0o644)
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(GITIGNORE)
+    return sorted(files)

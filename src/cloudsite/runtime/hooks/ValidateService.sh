@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# CodeDeploy ValidateService: the new version must answer /healthz (alive) and /readyz (its
+# database answers) on the instance's port within CLOUDSITE_VALIDATE_TIMEOUT seconds.
+# Otherwise this hook exits non-zero: the deployment fails on this instance, it never gets
+# AllowTraffic, and CodeDeploy rolls back to the last good revision (docs/deploy.md).
+#
+# Reads:
+#   CLOUDSITE_ENV_FILE   the instance's env file (default /etc/cloudsite/env):
+#                        CLOUDSITE_APP_PORT, CLOUDSITE_CONTAINER, CLOUDSITE_VALIDATE_TIMEOUT
+#   image-uri            (bundle file) the image the container must be running
+#   LIFECYCLE_EVENT, DEPLOYMENT_ID   set by the CodeDeploy agent (logged)
+set -euo pipefail
+# shellcheck source=src/cloudsite/runtime/hooks/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+msg "${LIFECYCLE_EVENT:-ValidateService} of deployment ${DEPLOYMENT_ID:-?}"
+load_instance_env
+image=$(bundle_image_uri)
+running=$(docker container inspect --format '{{.Config.Image}}' "$CLOUDSITE_CONTAINER" 2>/dev/null) \
+  || fail "$CLOUDSITE_CONTAINER: no such container" "ApplicationStart should have started it"
+[ "$running" = "$image" ] \
+  || fail "$CLOUDSITE_CONTAINER runs $running, not this revision's $image"
+
+if ! wait_ready "$CLOUDSITE_APP_PORT" "$CLOUDSITE_VALIDATE_TIMEOUT"; then
+  msg "$CLOUDSITE_CONTAINER: $(docker container inspect --format '{{.State.Status}}, restarted {{.RestartCount}} times' "$CLOUDSITE_CONTAINER" 2>&1)"
+  docker logs --tail 30 "$CLOUDSITE_CONTAINER" >&2 2>&1 || true
+  fail "$CLOUDSITE_CONTAINER: /healthz and /readyz did not both answer 200 within ${CLOUDSITE_VALIDATE_TIMEOUT} s" \
+    "the container's last log lines are above; CodeDeploy rolls back to the last good revision"
+fi
+msg "$CLOUDSITE_CONTAINER: healthy and ready on port $CLOUDSITE_APP_PORT"

@@ -1,0 +1,314 @@
+# shellcheck shell=bash
+# The one helper file the CodeDeploy hooks source (deploy/docker-deploy.sh sources it too, for msg and
+# fail). Sourcing defines functions and nothing else; it is never run on its own.
+#
+#   msg TEXT...             progress, on stderr (CodeDeploy keeps it in the deployment log)
+#   fail WHAT [HINT]        "error: WHAT" and "hint: HINT" on stderr, then exit 1
+#   load_instance_env       source the instance's env file (docs/interfaces.md, 4) + defaults
+#   instance_defaults       the defaults alone, for a hook that runs without an env file
+#   bundle_image_uri        the image of the revision being deployed (the bundle's image-uri)
+#   registry_login URI      `docker login` to URI's registry with an ECR token
+#   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH, exported;
+#                           their names land in SETTINGS
+#   read_secrets            Secrets Manager -> SECRETS, "NAME=VALUE" records that go to the
+#                           container through a pipe only (never argv, env of docker, a file or a log):
+#                           DJANGO_SECRET_KEY, DJANGO_SECRET_KEY_FALLBACKS during a rotation,
+#                           DATABASE_URL with a database
+#   hardening_flags SECONDS RUN_FLAGS: the hardening flags alone, SECONDS for --stop-timeout
+#   container_flags         RUN_FLAGS: the hardening, logging, network and settings flags
+#   container_stop NAME     graceful stop and removal; nothing to do when NAME does not exist
+#   wait_ready PORT TIMEOUT [CONTAINER]   true once /healthz and /readyz answer 200 on
+#                           127.0.0.1:PORT; false after TIMEOUT seconds, or once CONTAINER
+#                           (when given) is no longer running
+#   hand_secrets COMMAND    pipe SECRETS to the container's `start COMMAND` (`secrets` at start,
+#                           `reload` while it runs), then remember their fingerprint
+#   secrets_changed         true when SECRETS differ from what the container was last handed
+#   lock_secrets            hold the instance's secrets lock until this script exits, so the
+#                           timer never hands secrets to a container that is just starting
+#   install_refresh_timer   the systemd timer that runs refresh-secrets.sh every 5 minutes
+#
+# Reads (from the environment, or the env file it loads):
+#   CLOUDSITE_ENV_FILE          the env file (default /etc/cloudsite/env; tests point elsewhere)
+#   AWS_REGION, CLOUDSITE_APP_PORT, CLOUDSITE_APP_LOG_GROUP, CLOUDSITE_PARAMETER_PATH,
+#   CLOUDSITE_SECRET_KEY_ARN, CLOUDSITE_DATABASE_SECRET_ARN   what user data writes
+#   CLOUDSITE_CONTAINER         optional: the container name (default cloudsite-web)
+#   CLOUDSITE_LOG_DRIVER        optional: docker log driver (default awslogs; json-file locally)
+#   CLOUDSITE_BIND_ADDRESS      optional: host address the port is published on (default: all)
+#   CLOUDSITE_DOCKER_NETWORK    optional: docker network (default: the engine's bridge)
+#   CLOUDSITE_VALIDATE_TIMEOUT  optional: seconds ValidateService waits (default 120)
+#   CLOUDSITE_STOP_TIMEOUT      optional: seconds a stop waits for in-flight requests (default 30)
+#   CLOUDSITE_STATE_DIR         optional: where the secrets' fingerprints are kept (default
+#                               /run/cloudsite, a tmpfs that a reboot empties)
+#   CLOUDSITE_SYSTEMD_DIR, CLOUDSITE_LIB_DIR   optional: where the timer's units and its copy of
+#                               the scripts go (defaults /etc/systemd/system, /usr/local/lib/cloudsite)
+
+msg() { printf '==> %s\n' "$*" >&2; }
+fail() {
+  printf 'error: %s\n' "$1" >&2
+  [ -n "${2:-}" ] && printf 'hint: %s\n' "$2" >&2
+  exit 1
+}
+
+load_instance_env() {
+  local file=${CLOUDSITE_ENV_FILE:-/etc/cloudsite/env}
+  [ -r "$file" ] || fail "$file: missing or unreadable" \
+    "user data writes it before the CodeDeploy agent starts; see /var/log/cloud-init-output.log"
+  # shellcheck source=/dev/null
+  source "$file"
+  instance_defaults
+  local name
+  for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
+    [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
+  done
+  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+}
+
+instance_defaults() {
+  CLOUDSITE_CONTAINER=${CLOUDSITE_CONTAINER:-cloudsite-web}
+  CLOUDSITE_LOG_DRIVER=${CLOUDSITE_LOG_DRIVER:-awslogs}
+  CLOUDSITE_BIND_ADDRESS=${CLOUDSITE_BIND_ADDRESS:-}
+  CLOUDSITE_DOCKER_NETWORK=${CLOUDSITE_DOCKER_NETWORK:-}
+  CLOUDSITE_VALIDATE_TIMEOUT=${CLOUDSITE_VALIDATE_TIMEOUT:-120}
+  CLOUDSITE_STOP_TIMEOUT=${CLOUDSITE_STOP_TIMEOUT:-30}
+  CLOUDSITE_STATE_DIR=${CLOUDSITE_STATE_DIR:-/run/cloudsite}
+}
+
+bundle_image_uri() {
+  local file uri
+  file="$(dirname "${BASH_SOURCE[0]}")/../image-uri"
+  [ -r "$file" ] || fail "image-uri: not in the deploy bundle" "the build writes it; see .cloudsite/runtime/build.py --bundle"
+  uri=$(head -n 1 "$file")
+  [[ "$uri" =~ ^[a-z0-9.:-]+/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$ ]] \
+    || fail "image-uri: '$uri' is not an image by digest" "expected REGISTRY/REPOSITORY@sha256:DIGEST"
+  echo "$uri"
+}
+
+registry_login() {
+  local registry=${1%%/*}
+  msg "registry: logging in to $registry"
+  aws ecr get-login-password --region "$AWS_REGION" \
+    | docker login --username AWS --password-stdin "$registry" >/dev/null \
+    || fail "registry: login to $registry failed" "does the instance role allow ecr:GetAuthorizationToken?"
+}
+
+# Parses the JSON on stdin into NUL-separated records. Python 3 is on every Amazon Linux host
+# (3.9 on AL2023: keep this free of newer syntax).
+_records() {
+  python3 -c '
+import json, os, re, sys, urllib.parse
+doc = json.load(sys.stdin)
+out = []
+if sys.argv[1] == "settings":
+    for parameter in doc.get("Parameters", []):
+        path = parameter["Name"]
+        name = path.rsplit("/", 1)[-1]
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            sys.exit("error: SSM parameter %s: %r is not a variable name" % (path, name))
+        if name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_PASSWORD"):
+            sys.exit("error: SSM parameter %s: secrets belong in Secrets Manager" % path)
+        out += [name, parameter["Value"]]
+else:  # the RDS-managed secret holds username and password; the rest comes from the settings
+    def quote(value):
+        return urllib.parse.quote(str(value), safe="")
+    env = os.environ
+    out.append("DATABASE_URL=postgres://%s:%s@%s:%s/%s?sslmode=%s" % (
+        quote(doc["username"]), quote(doc["password"]), env["DATABASE_HOST"],
+        env.get("DATABASE_PORT", "5432"), quote(env.get("DATABASE_NAME", "postgres")),
+        env.get("DATABASE_SSLMODE", "require")))
+sys.stdout.write("".join(field + "\0" for field in out))
+' "$1"
+}
+
+read_settings() {
+  SETTINGS=()
+  [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ] || return 0
+  local json records=() i
+  json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
+    --with-decryption --output json) \
+    || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
+  mapfile -d '' records < <(_records settings <<<"$json")
+  wait $! || fail "SSM: the parameters under $CLOUDSITE_PARAMETER_PATH are not usable (see above)"
+  for ((i = 0; i < ${#records[@]}; i += 2)); do
+    export "${records[i]}=${records[i + 1]}"
+    SETTINGS+=("${records[i]}")
+  done
+  msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_PARAMETER_PATH (${SETTINGS[*]})"
+}
+
+_secret_string() {
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --query SecretString --output text \
+    || fail "Secrets Manager: cannot read $1" "does the instance role allow secretsmanager:GetSecretValue on it?"
+}
+
+# _secret_stage ARN STAGE: the value of the version that carries STAGE (AWSPENDING,
+# AWSPREVIOUS), or nothing when no version does. Only the AWS CLI's error output goes to a
+# temporary file, to tell "no such version" from a real failure; the value never does.
+_secret_stage() {
+  local value errors status=0
+  errors=$(mktemp)
+  value=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --version-stage "$2" --query SecretString --output text 2>"$errors") || status=$?
+  if [ "$status" != 0 ]; then
+    if grep -q ResourceNotFoundException "$errors"; then
+      value=""
+    else
+      cat "$errors" >&2
+      rm -f "$errors"
+      fail "Secrets Manager: cannot read the $2 version of $1" \
+        "does the instance role allow secretsmanager:GetSecretValue on it?"
+    fi
+  fi
+  rm -f "$errors"
+  printf '%s' "$value"
+}
+
+# The Django key, and during a rotation (docs/deploy.md, "Rotating the secret key") the keys
+# that still verify sessions and signatures: the new one waiting (AWSPENDING) and the one
+# before (AWSPREVIOUS), as DJANGO_SECRET_KEY_FALLBACKS, a comma-separated list.
+_secret_keys() {
+  local key pending previous fallbacks=() value
+  key=$(_secret_string "$CLOUDSITE_SECRET_KEY_ARN")
+  [ -n "$key" ] || fail "Secrets Manager: $CLOUDSITE_SECRET_KEY_ARN holds an empty secret key"
+  pending=$(_secret_stage "$CLOUDSITE_SECRET_KEY_ARN" AWSPENDING)
+  previous=$(_secret_stage "$CLOUDSITE_SECRET_KEY_ARN" AWSPREVIOUS)
+  for value in "$key" "$pending" "$previous"; do
+    [[ "$value" != *,* ]] || fail "Secrets Manager: a version of $CLOUDSITE_SECRET_KEY_ARN contains a comma" \
+      "DJANGO_SECRET_KEY_FALLBACKS is a comma-separated list: make keys without commas (docs/deploy.md)"
+  done
+  for value in "$pending" "$previous"; do
+    if [ -n "$value" ] && [ "$value" != "$key" ]; then
+      fallbacks+=("$value")
+    fi
+  done
+  SECRETS+=("DJANGO_SECRET_KEY=$key")
+  if [ "${#fallbacks[@]}" -gt 0 ]; then
+    SECRETS+=("DJANGO_SECRET_KEY_FALLBACKS=$(IFS=,; printf '%s' "${fallbacks[*]}")")
+  fi
+  KEY_FALLBACKS=${#fallbacks[@]}
+}
+
+read_secrets() {
+  SECRETS=()
+  local database records=()
+  _secret_keys
+  if [ -n "${CLOUDSITE_DATABASE_SECRET_ARN:-}" ]; then
+    [ -n "${DATABASE_HOST:-}" ] || fail "settings: DATABASE_HOST is not set" \
+      "with a database, $CLOUDSITE_PARAMETER_PATH holds DATABASE_HOST, DATABASE_PORT and DATABASE_NAME"
+    database=$(_secret_string "$CLOUDSITE_DATABASE_SECRET_ARN")
+    mapfile -d '' records < <(_records database <<<"$database")
+    wait $! || fail "Secrets Manager: $CLOUDSITE_DATABASE_SECRET_ARN has no username and password"
+    SECRETS+=("${records[@]}")
+  fi
+  msg "secrets: ${#SECRETS[@]} read from Secrets Manager, $KEY_FALLBACKS fallback key(s) (values never printed)"
+}
+
+hardening_flags() {
+  RUN_FLAGS=(--read-only --tmpfs "/tmp:rw,noexec,nosuid,nodev,size=64m" --cap-drop ALL
+    --security-opt no-new-privileges --stop-timeout "$1")
+}
+
+container_flags() {
+  hardening_flags "$CLOUDSITE_STOP_TIMEOUT"
+  if [ "$CLOUDSITE_LOG_DRIVER" = awslogs ]; then
+    RUN_FLAGS+=(--log-driver awslogs --log-opt "awslogs-region=$AWS_REGION"
+      --log-opt "awslogs-group=${CLOUDSITE_APP_LOG_GROUP:?CLOUDSITE_APP_LOG_GROUP is not set}"
+      --log-opt "tag={{.Name}}/{{.ID}}")
+  else
+    RUN_FLAGS+=(--log-driver "$CLOUDSITE_LOG_DRIVER")
+  fi
+  [ -n "$CLOUDSITE_DOCKER_NETWORK" ] && RUN_FLAGS+=(--network "$CLOUDSITE_DOCKER_NETWORK")
+  local name
+  for name in "${SETTINGS[@]}"; do RUN_FLAGS+=(-e "$name"); done
+}
+
+container_stop() {
+  local name=$1
+  docker info >/dev/null 2>&1 || fail "docker: the daemon does not answer" "systemctl status docker"
+  if ! docker container inspect "$name" >/dev/null 2>&1; then
+    msg "$name: no such container, nothing to stop"
+    return 0
+  fi
+  msg "$name: stopping (in-flight requests get up to $CLOUDSITE_STOP_TIMEOUT s)"
+  docker stop --time "$CLOUDSITE_STOP_TIMEOUT" "$name" >/dev/null
+  docker rm "$name" >/dev/null
+}
+
+_probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
+
+wait_ready() {
+  local deadline=$((SECONDS + $2))
+  until _probe "$1" /healthz && _probe "$1" /readyz; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    if [ -n "${3:-}" ]; then
+      [ "$(docker container inspect --format '{{.State.Status}}' "$3" 2>/dev/null)" = running ] || return 1
+    fi
+    sleep 1
+  done
+}
+
+# The fingerprint of SECRETS: a SHA-256 of the records, so a change is seen without keeping a
+# value anywhere. The values are 40 to 64 random characters: the hash does not reveal them.
+_secrets_fingerprint() { printf '%s\0' "${SECRETS[@]}" | sha256sum | cut -d ' ' -f 1; }
+_fingerprint_file() { printf '%s/%s.secrets.sha256' "$CLOUDSITE_STATE_DIR" "$CLOUDSITE_CONTAINER"; }
+
+hand_secrets() {
+  printf '%s\0' "${SECRETS[@]}" "" \
+    | docker exec --interactive "$CLOUDSITE_CONTAINER" /opt/cloudsite/bin/start "$1" \
+    || fail "$CLOUDSITE_CONTAINER: the secrets did not reach the container ($1)" \
+      "docker logs $CLOUDSITE_CONTAINER"
+  (umask 077 && _secrets_fingerprint >"$(_fingerprint_file)")
+}
+
+lock_secrets() {
+  (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR")
+  exec 9>"$CLOUDSITE_STATE_DIR/secrets.lock"
+  flock --wait 300 9 || fail "secrets: another hook or the timer holds $CLOUDSITE_STATE_DIR/secrets.lock" \
+    "wait a minute and try again"
+}
+
+secrets_changed() {
+  [ "$(cat "$(_fingerprint_file)" 2>/dev/null)" != "$(_secrets_fingerprint)" ]
+}
+
+# Secrets change while the site runs: RDS rotates the database password (every 7 days by
+# default), an operator rotates the Django key. The timer hands the new ones over within
+# minutes, so nobody has to redeploy (docs/deploy.md, "Secrets that change").
+install_refresh_timer() {
+  local units=${CLOUDSITE_SYSTEMD_DIR:-/etc/systemd/system} lib=${CLOUDSITE_LIB_DIR:-/usr/local/lib/cloudsite}
+  if [ -z "${CLOUDSITE_SYSTEMD_DIR:-}" ] && [ ! -d /run/systemd/system ]; then
+    msg "no systemd here: secrets are refreshed only by a deployment"
+    return 0
+  fi
+  install -d -m 0755 "$lib" "$units"
+  install -m 0644 "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$lib/common.sh"
+  install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/refresh-secrets.sh" "$lib/refresh-secrets.sh"
+  cat >"$units/cloudsite-secrets.service" <<UNIT
+[Unit]
+Description=cloudsite: hand changed secrets to the running site
+After=docker.service
+
+[Service]
+Type=oneshot
+ExecStart=$lib/refresh-secrets.sh
+UNIT
+  cat >"$units/cloudsite-secrets.timer" <<'UNIT'
+[Unit]
+Description=cloudsite: look for changed secrets every 5 minutes
+
+[Timer]
+OnBootSec=2min
+OnActiveSec=5min
+OnUnitActiveSec=5min
+RandomizedDelaySec=60
+
+[Install]
+WantedBy=timers.target
+UNIT
+  if [ -z "${CLOUDSITE_SYSTEMD_DIR:-}" ]; then
+    systemctl daemon-reload
+    systemctl enable --now cloudsite-secrets.timer >/dev/null 2>&1 \
+      || fail "systemd: cannot start cloudsite-secrets.timer" "systemctl status cloudsite-secrets.timer"
+  fi
+  msg "secrets: the timer hands changed ones to the site every 5 minutes"
+}

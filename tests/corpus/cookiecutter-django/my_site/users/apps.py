@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class UsersConfig(AppConfig):
+    name = "my_site.users"
+    verbose_name = _("Users")
+
+    def ready(self):
+        """
+        Override this method in subclasses to run code when Django starts.
+        """
