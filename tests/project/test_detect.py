@@ -298,3 +298,17 @@ def test_a_configured_application_must_name_a_module(tmp_path: Path) -> None:
         detect(tmp_path, Keys(application="nowhere.wsgi:application"))
     assert raised.value.what == "application"
     assert detect(tmp_path, Keys(application="mysite.asgi:application")).server == "asgi"
+
+
+def test_pyproject_names_the_settings_when_manage_py_does_not(tmp_path: Path) -> None:
+    """A manage.py that takes DJANGO_SETTINGS_MODULE from the environment only, and the tools'
+    table in pyproject.toml that names the module; its production sibling still wins."""
+    package_project(tmp_path, manage="x", wsgi="x", extra={})
+    for name in ("manage.py", "config/wsgi.py"):
+        (tmp_path / name).write_text("import os\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.django-stubs]\ndjango_settings_module = "config.settings.local"\n'
+    )
+    project = detect(tmp_path)
+    assert project.settings == "config.settings.production"
+    assert project.settings_from.startswith("pyproject.toml [tool.django-stubs] names")

@@ -4,8 +4,9 @@ user's and needs no AWS.
     detect(root, keys) -> Project
       1. manage.py: the configured one, else the shallowest within 3 folders (two at the
          same depth are ambiguous)
-      2. the settings module: from manage.py, wsgi.py or asgi.py, preferring a production
-         module (config.settings.production beside config.settings.local)
+      2. the settings module: from manage.py, wsgi.py or asgi.py (else pyproject.toml's
+         tool tables), preferring a production module (config.settings.production beside
+         config.settings.local)
       3. the application: WSGI_APPLICATION, else a wsgi.py beside the settings; an ASGI one
          only when there is no WSGI application
       4. the dependency manifest and the Python version (manifests.py)
@@ -312,7 +313,7 @@ def settings_module(app_dir: Path, *, configured: str) -> tuple[str, str]:
                 hint="give its dotted name as manage.py's folder imports it, e.g. mysite.settings",
             )
         return configured, "settings_module"
-    named = _named_settings(app_dir)
+    named = _named_settings(app_dir) or _pyproject_settings(app_dir)
     if not named:
         raise ProjectError(
             "settings_module",
@@ -355,6 +356,28 @@ def _named_settings(app_dir: Path) -> list[tuple[str, str]]:
         if module and module not in [m for m, _ in found]:
             found.append((module, path.relative_to(app_dir).as_posix()))
     return found
+
+
+def _pyproject_settings(app_dir: Path) -> list[tuple[str, str]]:
+    """The settings module a pyproject.toml names, for tools (django-stubs, pytest-django),
+    when manage.py and the WSGI/ASGI modules name none."""
+    import tomllib
+
+    path = app_dir / "pyproject.toml"
+    if not path.is_file():
+        return []
+    try:
+        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return []
+    for table, key in (("django-stubs", "django_settings_module"), ("django", "settings")):
+        value = tool.get(table, {}).get(key)
+        if isinstance(value, str) and value:
+            return [(value, f"pyproject.toml [tool.{table}]")]
+    value = tool.get("pytest", {}).get("ini_options", {}).get("DJANGO_SETTINGS_MODULE")
+    if isinstance(value, str) and value:
+        return [(value, "pyproject.toml [tool.pytest.ini_options]")]
+    return []
 
 
 def _production_modules(app_dir: Path, module: str) -> list[str]:
