@@ -5,6 +5,7 @@ with the source revision, and the deploy bundle as the artifact."""
 import json
 import os
 import re
+import time
 import urllib.request
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def test_buildspec_checks_the_project_pushes_by_revision_and_emits_the_bundle(
 ) -> None:
     # A release of its own, so the project's layer is built (not taken from the cache) and the
     # build's checks run in this log.
-    source = shipped(releases.source("buildspec"), tmp_path / "src")
+    project = releases.source("buildspec")
+    (project / "cstest-run.txt").write_text(f"{time.time_ns()}\n")  # not an earlier run's cache
+    source = shipped(project, tmp_path / "src")
     repository = f"{registry}/{engine.name('pipeline')}"
     env = engine.script_env(**aws.env, **build_env, CLOUDSITE_ECR_REPOSITORY_URI=repository)
     env.update(codebuild_env(source=source, region=REGION, revision=REVISION, build_number=7))
