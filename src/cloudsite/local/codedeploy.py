@@ -37,15 +37,26 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.haproxy import LoadBalancer
+from cloudsite.local.edge import LoadBalancer
 
 SCRIPT_EVENTS = (
-    "ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService",
-)  # fmt: skip
+    "ApplicationStop",
+    "BeforeInstall",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+)
 LIFECYCLE = (
-    "BlockTraffic", "ApplicationStop", "DownloadBundle", "BeforeInstall", "Install",
-    "AfterInstall", "ApplicationStart", "ValidateService", "AllowTraffic",
-)  # fmt: skip
+    "BlockTraffic",
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "AllowTraffic",
+)
 
 
 @dataclass
@@ -226,10 +237,15 @@ def _run_script(
         log.write(f"[{time.strftime('%H:%M:%S')}] {event}: {script.name}\n")
         log.flush()
         try:
-            result = subprocess.run(
-                [str(script)], cwd=instance.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                timeout=timeout, check=False,
-            )  # fmt: skip
+            result = subprocess.run(  # noqa: S603 (the bundle's own hook, as the agent runs it)
+                [str(script)],
+                cwd=instance.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             detail = f"Script at {script.name} timed out after {timeout:.0f} s"
             raise HookFailed(instance, event, detail) from None
