@@ -288,11 +288,16 @@ def local() -> None:
     default=0,
     help="The HTTPS port on 127.0.0.1 (default: a free one).",
 )
-def local_up(instances: int, port: int, **opts: Any) -> None:
+@click.option("--no-cache", is_flag=True, help="Rebuild every layer of the image.")
+def local_up(instances: int, port: int, no_cache: bool, **opts: Any) -> None:
     """Build the image, start the TLS edge and the instances, and print the URL."""
     from cloudsite import commands
 
-    _run(opts, lambda ctx: commands.local_up(ctx, instances=instances, port=port), verb="local up")
+    _run(
+        opts,
+        lambda ctx: commands.local_up(ctx, instances=instances, port=port, no_cache=no_cache),
+        verb="local up",
+    )
 
 
 @local.command("deploy")

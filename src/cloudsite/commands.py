@@ -296,21 +296,26 @@ def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
 
 
 # ---------------------------------------------------------------- cloudsite local (issue 12)
-def _local(ctx: Context) -> Any:
+def _local(ctx: Context, *, port: int = 0) -> Any:
     from cloudsite.local.site import open_local
 
     ctx.phase = "local"
-    return open_local(ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info)
+    return open_local(ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info, port=port)
 
 
-def local_up(ctx: Context, *, instances: int, port: int) -> int:
+def local_up(ctx: Context, *, instances: int, port: int, no_cache: bool = False) -> int:
     """The rehearsal: build, the TLS edge, the instances through the hooks; prints the URL."""
     from cloudsite.local import site
 
     ctx.project()  # detection first: a project it cannot build stops here
-    local = _local(ctx)
+    local = _local(ctx, port=port)
     deployment = site.up(
-        local, package=ctx.package(), database_on=ctx.cfg.database, instances=instances, port=port
+        local,
+        package=ctx.package(),
+        database_on=ctx.cfg.database,
+        instances=instances,
+        port=port,
+        no_cache=no_cache,
     )
     return _rolled_out(ctx, local, deployment)
 

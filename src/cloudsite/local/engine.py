@@ -20,6 +20,14 @@ SHIM = (
 class LocalEngine:
     kind: str  # docker | podman
     env: dict[str, str]  # the hooks' environment: PATH finds `docker`
+    shim: bool = False  # podman only: the hooks need a `docker` that runs it
+
+    def install_shim(self, folder: Path) -> None:
+        """Write the `docker` the hooks find first on their PATH (folder/bin/docker)."""
+        shim = folder / "bin"
+        shim.mkdir(parents=True, exist_ok=True)
+        (shim / "docker").write_text(SHIM)
+        (shim / "docker").chmod(0o755)
 
     def run(
         self, *args: str, check: bool = True, input: str | None = None, timeout: float = 300
@@ -43,7 +51,8 @@ class LocalEngine:
 
 
 def local_engine(folder: Path) -> LocalEngine:
-    """The engine, or a one-line error naming what to install."""
+    """The engine, or a one-line error naming what to install. Makes nothing: with podman,
+    `install_shim` writes the hooks' `docker` into folder/bin."""
     from cloudsite.runtime.build import BuildError, choose_engine
 
     try:
@@ -57,12 +66,9 @@ def local_engine(folder: Path) -> LocalEngine:
         ) from None
     env = dict(os.environ)
     if kind == "podman" and not _docker_answers():
-        shim = folder / "bin"
-        shim.mkdir(parents=True, exist_ok=True)
-        (shim / "docker").write_text(SHIM)
-        (shim / "docker").chmod(0o755)
-        env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
+        env["PATH"] = f"{folder / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env.pop("DOCKER_HOST", None)
+        return LocalEngine(kind=kind, env=env, shim=True)
     return LocalEngine(kind=kind, env=env)
 
 

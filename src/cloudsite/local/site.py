@@ -75,6 +75,16 @@ class Local:
     def folder(self) -> Path:
         return self.root / FOLDER
 
+    @property
+    def socket(self) -> Path:
+        """HAProxy's runtime API. A Unix socket's path has a limit (108 bytes) that a project
+        folder can pass, so it lives in a folder of its own under the temporary folder."""
+        import hashlib
+        import tempfile
+
+        digest = hashlib.sha256(str(self.folder.resolve()).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"cloudsite-local-{digest}" / "haproxy.sock"
+
     def container(self, instance: str) -> str:
         return f"cloudsite-local-{self.name}-{instance}"
 
@@ -90,8 +100,9 @@ class Local:
         (self.folder / "state.json").write_text(json.dumps(asdict(self.state), indent=2) + "\n")
 
 
-def open_local(root: Path, *, name: str, progress: Callable[[str], None]) -> Local:
-    """Step 1 (and the folder): the engine and HAProxy, or one line naming what to install."""
+def open_local(root: Path, *, name: str, progress: Callable[[str], None], port: int = 0) -> Local:
+    """Step 1 (and the folder): the engine and HAProxy, or one line naming what to install;
+    a --port another server holds. Nothing is made before these pass."""
     if not edge.haproxy_available():
         raise UsageError(
             "local",
@@ -100,17 +111,36 @@ def open_local(root: Path, *, name: str, progress: Callable[[str], None]) -> Loc
             "the load balancer",
         )
     folder = root / FOLDER
+    engine = local_engine(folder)  # before anything is made
+    state = folder / "state.json"
+    ours = json.loads(state.read_text()).get("port") if state.is_file() else None
+    if port and port != ours and not _port_free(port):
+        raise UsageError(
+            "--port",
+            f"{port} is already in use on 127.0.0.1 (another server listens there)",
+            hint=f"pass another, e.g. --port {port + 1}, or leave --port out for a free one",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     ignore = folder.parent / ".gitignore"
     if not ignore.exists():
         ignore.write_text(GITIGNORE)
-    local = Local(root=root, name=name, engine=local_engine(folder), progress=progress)
+    if engine.shim:
+        engine.install_shim(folder)
+    local = Local(root=root, name=name, engine=engine, progress=progress)
     local.load()
     return local
 
 
 # ---------------------------------------------------------------------------- up and deploy
-def up(local: Local, *, package: Any, database_on: bool, instances: int, port: int) -> Deployment:
+def up(
+    local: Local,
+    *,
+    package: Any,
+    database_on: bool,
+    instances: int,
+    port: int,
+    no_cache: bool = False,
+) -> Deployment:
     """Steps 2 to 6 of the module docstring."""
     state = local.state or State(name=local.name, port=port or _free_port(), http_port=_free_port())
     local.state = state
@@ -136,7 +166,7 @@ def up(local: Local, *, package: Any, database_on: bool, instances: int, port: i
         state.instances.append({"name": f"i{number}", "port": _free_port(), "revision": ""})
     local.save()
     group = _group(local, balancer, secrets_file, settings_file, network=network)
-    deployment = _release(local, group, package=package)
+    deployment = _release(local, group, package=package, no_cache=no_cache)
     local.progress(f"done in {time.monotonic() - started:.0f} s")
     return deployment
 
@@ -153,7 +183,7 @@ def deploy(local: Local, *, package: Any, database_on: bool) -> Deployment:
     )
 
 
-def _release(local: Local, group: DeploymentGroup, *, package: Any) -> Deployment:
+def _release(local: Local, group: DeploymentGroup, *, package: Any, no_cache: bool) -> Deployment:
     from cloudsite.project.image import image_build
 
     state = local.state
@@ -164,7 +194,7 @@ def _release(local: Local, group: DeploymentGroup, *, package: Any) -> Deploymen
         package,
         name=local.name,
         tag=tag,
-        no_cache=False,
+        no_cache=no_cache,
         log=local.folder / "build.log",
         progress=lambda line: local.progress("  " + line),
     )
@@ -316,7 +346,8 @@ def _archive(group: DeploymentGroup, instance: Instance, bundle: Path) -> Path |
 def _edge_up(local: Local) -> edge.LoadBalancer:
     state = local.state
     assert state is not None
-    sock = local.folder / "haproxy.sock"
+    sock = local.socket
+    sock.parent.mkdir(mode=0o700, exist_ok=True)
     balancer = edge.LoadBalancer(port=state.port, socket=sock, deregistration_delay=10)
     if _edge_running(local):
         return balancer
@@ -365,7 +396,18 @@ def _edge_running(local: Local) -> bool:
         os.kill(pid, 0)
     except OSError:
         return False
-    return (local.folder / "haproxy.sock").exists()
+    return local.socket.exists()
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port() -> int:
@@ -384,9 +426,7 @@ def status(local: Local) -> list[dict[str, str]]:
         return []
     health: dict[str, dict[str, str]] = {}
     if _edge_running(local):
-        balancer = edge.LoadBalancer(
-            port=state.port, socket=local.folder / "haproxy.sock", deregistration_delay=0
-        )
+        balancer = edge.LoadBalancer(port=state.port, socket=local.socket, deregistration_delay=0)
         health = balancer.stats()
     rows = []
     for entry in state.instances:
@@ -439,6 +479,7 @@ def down(local: Local) -> list[str]:
     local.engine.run("volume", "rm", "--force", names["volume"], check=False)
     local.engine.run("network", "rm", names["network"], check=False)
     shutil.rmtree(local.folder, ignore_errors=True)
+    shutil.rmtree(local.socket.parent, ignore_errors=True)
     ignore = local.folder.parent / ".gitignore"
     if ignore.is_file() and ignore.read_text() == GITIGNORE:  # up wrote it: it goes too
         ignore.unlink()
@@ -455,8 +496,9 @@ def leftovers(local: Local) -> list[str]:
     for kind, key in (("volume", "volume"), ("network", "network"), ("image", "image")):
         if local.engine.run(kind, "inspect", names[key], check=False).returncode == 0:
             left.append(f"{kind} {names[key]}")
-    if local.folder.exists():
-        left.append(f"folder {local.folder}")
+    for folder in (local.folder, local.socket.parent):
+        if folder.exists():
+            left.append(f"folder {folder}")
     if _edge_running(local):
         left.append("the HAProxy edge")
     return left

@@ -269,11 +269,13 @@ container_stop() {
 _probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
 
 wait_ready() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$((SECONDS + $2)) restarts=""
+  [ -z "${3:-}" ] || restarts=$(docker container inspect --format '{{.RestartCount}}' "$3" 2>/dev/null)
   until _probe "$1" /healthz && _probe "$1" /readyz; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
     if [ -n "${3:-}" ]; then
-      [ "$(docker container inspect --format '{{.State.Status}}' "$3" 2>/dev/null)" = running ] || return 1
+      # Gone, stopped, or restarted by the engine since the wait began (it crashed): failed.
+      [ "$(docker container inspect --format '{{.State.Status}} {{.RestartCount}}' "$3" 2>/dev/null)" = "running $restarts" ] || return 1
     fi
     sleep 1
   done
