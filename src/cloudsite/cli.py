@@ -34,6 +34,8 @@ INTERRUPTED = {
     "smoke": "the site is deployed; `cloudsite status` shows it",
     "verify": "the site is deployed; `cloudsite verify` checks it again",
     "down": "rerun `cloudsite down` to finish; it carries on from where this stopped",
+    "local": "`cloudsite local up` carries on from what was made; `cloudsite local down` "
+    "removes it all",
 }
 
 
@@ -264,6 +266,81 @@ def build(tag: str, no_cache: bool, **opts: Any) -> None:
     from cloudsite import commands
 
     _run(opts, lambda ctx: commands.build(ctx, tag=tag, no_cache=no_cache), verb="build")
+
+
+@cli.group()
+def local() -> None:
+    """Rehearse the production deployment on this machine, behind TLS, with the real hooks."""
+
+
+@local.command("up")
+@config_options
+@click.option(
+    "--instances",
+    type=click.IntRange(1, 4),
+    default=2,
+    show_default=True,
+    help="Instances behind the edge.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="The HTTPS port on 127.0.0.1 (default: a free one).",
+)
+@click.option("--no-cache", is_flag=True, help="Rebuild every layer of the image.")
+def local_up(instances: int, port: int, no_cache: bool, **opts: Any) -> None:
+    """Build the image, start the TLS edge and the instances, and print the URL."""
+    from cloudsite import commands
+
+    _run(
+        opts,
+        lambda ctx: commands.local_up(ctx, instances=instances, port=port, no_cache=no_cache),
+        verb="local up",
+    )
+
+
+@local.command("deploy")
+@config_options
+def local_deploy(**opts: Any) -> None:
+    """Ship the current source as a new release, one instance at a time; roll back on failure."""
+    from cloudsite import commands
+
+    _run(opts, commands.local_deploy, verb="local deploy")
+
+
+@local.command("status")
+@config_options
+def local_status(**opts: Any) -> None:
+    """Show the instances, their release and their health at the edge."""
+    from cloudsite import commands
+
+    _run(opts, commands.local_status, verb="local status")
+
+
+@local.command("logs")
+@config_options
+@click.option(
+    "--tail",
+    type=click.IntRange(1, 100000),
+    default=50,
+    show_default=True,
+    help="Lines per instance.",
+)
+def local_logs(tail: int, **opts: Any) -> None:
+    """Print the instances' logs."""
+    from cloudsite import commands
+
+    _run(opts, lambda ctx: commands.local_logs(ctx, tail=tail), verb="local logs")
+
+
+@local.command("down")
+@config_options
+def local_down(**opts: Any) -> None:
+    """Remove everything `local up` made, then check that nothing is left."""
+    from cloudsite import commands
+
+    _run(opts, commands.local_down, verb="local down")
 
 
 def main() -> None:

@@ -293,3 +293,109 @@ def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
     else:
         ctx.ui.data(built.image)
     return 0
+
+
+# ---------------------------------------------------------------- cloudsite local (issue 12)
+def _local(ctx: Context, *, port: int = 0) -> Any:
+    from cloudsite.local.site import open_local
+
+    ctx.phase = "local"
+    return open_local(ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info, port=port)
+
+
+def local_up(ctx: Context, *, instances: int, port: int, no_cache: bool = False) -> int:
+    """The rehearsal: build, the TLS edge, the instances through the hooks; prints the URL."""
+    from cloudsite.local import site
+
+    ctx.project()  # detection first: a project it cannot build stops here
+    local = _local(ctx, port=port)
+    deployment = site.up(
+        local,
+        package=ctx.package(),
+        database_on=ctx.cfg.database,
+        instances=instances,
+        port=port,
+        no_cache=no_cache,
+    )
+    return _rolled_out(ctx, local, deployment)
+
+
+def local_deploy(ctx: Context) -> int:
+    """A new release of the current source: one instance at a time, health-gated."""
+    from cloudsite.local import site
+
+    ctx.project()
+    local = _local(ctx)
+    deployment = site.deploy(local, package=ctx.package(), database_on=ctx.cfg.database)
+    return _rolled_out(ctx, local, deployment)
+
+
+def _rolled_out(ctx: Context, local: Any, deployment: Any) -> int:
+    from cloudsite.errors import OperationError
+
+    if deployment.status != "Succeeded":
+        failure = deployment.failure
+        rolled = deployment.rollback
+        back = (
+            "rolled back to the last good release"
+            if rolled and rolled.status == "Succeeded"
+            else "not rolled back"
+        )
+        raise OperationError(
+            "local deploy",
+            f"{failure.instance.name}: {failure.event} failed; {back}, and the site kept serving",
+            details=failure.detail.splitlines()[-15:],
+            hint="the hook's output is above; `cloudsite local logs` has the containers' logs",
+        )
+    ca = local.folder / "tls" / "ca.pem"
+    ctx.ui.done(f"serving {local.state.url} ({len(local.state.instances)} instances)")
+    http = local.state.http_port
+    ctx.ui.info(f"check it: cloudsite verify {local.state.url} --ca-bundle {ca} --http-port {http}")
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(
+            {"url": local.state.url, "ca_bundle": str(ca), "http_port": local.state.http_port}
+        )
+    else:
+        ctx.ui.data(local.state.url)
+    return 0
+
+
+def local_status(ctx: Context) -> int:
+    from cloudsite.local import site
+
+    local = _local(ctx)
+    rows = site.status(local)
+    if ctx.ui.json_output:
+        ctx.ui.emit_json({"url": local.state.url if local.state else "", "instances": rows})
+        return 0
+    if not rows:
+        ctx.ui.info("nothing runs here: `cloudsite local up` starts the rehearsal")
+        return 0
+    ctx.ui.data(f"url       {local.state.url}")
+    for row in rows:
+        where = f"release {row['release']}  port {row['port']}"
+        ctx.ui.data(f"{row['instance']:<9} {row['container']:<8} {row['edge']:<14} {where}")
+    return 0
+
+
+def local_logs(ctx: Context, *, tail: int) -> int:
+    from cloudsite.local import site
+
+    for instance, line in site.logs(_local(ctx), tail=tail):
+        ctx.ui.data(f"{instance} {line}")
+    return 0
+
+
+def local_down(ctx: Context) -> int:
+    from cloudsite.errors import TeardownIncomplete
+    from cloudsite.local import site
+
+    left = site.down(_local(ctx))
+    if left:
+        for item in left:
+            ctx.ui.data(item)
+        raise TeardownIncomplete(
+            "local down", f"{len(left)} thing(s) are still there", hint="they are listed on stdout"
+        )
+    ctx.ui.done("nothing of the rehearsal is left: no container, image, volume, network or file")
+    return 0

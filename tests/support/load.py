@@ -6,6 +6,7 @@ A failure is any exception (reset, refused, timeout) or any status other than 20
 """
 
 import http.client
+import ssl
 import threading
 import time
 from collections import Counter
@@ -37,12 +38,14 @@ class LoadGenerator:
         headers: dict[str, str] | None = None,
         page: str = "/",
         marker: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """`headers`: more request headers, e.g. X-Forwarded-Proto for a site reached without
         the load balancer that would add it. `page`: what to ask for; `marker`: every tenth
-        request asks for the release marker instead (only a built release has one)."""
+        request asks for the release marker instead (only a built release has one). `tls`:
+        speak HTTPS with this context (an edge that terminates TLS)."""
         self.port, self.host, self.workers, self.pause = port, host, workers, pause
-        self.page, self.marker = page, marker
+        self.page, self.marker, self.tls = page, marker, tls
         self.headers = {"Host": host, **(headers or {})}
         self.report = LoadReport()
         self._lock = threading.Lock()
@@ -81,6 +84,8 @@ class LoadGenerator:
         connection.close()
 
     def _connect(self) -> http.client.HTTPConnection:
+        if self.tls is not None:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=15, context=self.tls)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
 
     def _record(self, path: str, status: int, body: bytes) -> None:

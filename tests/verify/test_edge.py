@@ -47,7 +47,6 @@ def broken(pki: Pki, not_ready_port: int) -> dict[str, tuple[EdgeConfig, set[str
         "no redirect": (replace(good, redirect="none"), {"redirect"}),
         "redirect drops the path": (replace(good, redirect="root"), {"redirect"}),
         "temporary redirect": (replace(good, redirect="temporary"), {"redirect"}),
-        "missing CSP": (replace(good, drop_csp=True), {"headers"}),
         "cookie without Secure": (replace(good, insecure_cookie=True), {"cookies"}),
         "expired certificate": (replace(good, cert=pki.expired), {"expiry"}),
         "certificate for the wrong host": (replace(good, cert=pki.wrong_host), {"certificate"}),
@@ -62,7 +61,6 @@ def broken(pki: Pki, not_ready_port: int) -> dict[str, tuple[EdgeConfig, set[str
         "no redirect",
         "redirect drops the path",
         "temporary redirect",
-        "missing CSP",
         "cookie without Secure",
         "expired certificate",
         "certificate for the wrong host",
@@ -78,6 +76,19 @@ def test_each_broken_edge_fails_exactly_its_check(
         (c.id, c.value) for c in report.checks if c.status is Status.FAIL
     ]
     assert not report.ok
+
+
+def test_a_missing_csp_is_a_warning_with_the_grade_since_the_policy_is_the_sites_choice(
+    edge: Edge, pki: Pki
+) -> None:
+    """content_security_policy is opt-in (a policy can break a page's inline scripts): verify
+    reports the grade either way, and fails only on the other headers."""
+    report = run(edge, pki, EdgeConfig(cert=pki.good, drop_csp=True))
+    assert report.ok
+    headers = report.by_id("headers")
+    assert headers.status is Status.WARN
+    assert headers.value == "B (Observatory score 75): no Content-Security-Policy"
+    assert "content_security_policy" in headers.hint
 
 
 def test_a_self_signed_certificate_is_a_warning_with_the_reason(edge: Edge, pki: Pki) -> None:

@@ -69,8 +69,14 @@ class Package:
         return hashlib.sha256(self.data).hexdigest()
 
     def largest(self, count: int = 3) -> list[tuple[str, int]]:
-        ranked = sorted(zip(self.files, self.sizes, strict=True), key=lambda f: (-f[1], f[0]))
-        return ranked[:count]
+        """The project's own largest files (the runtime layer under .cloudsite/ is cloudsite's,
+        the same for every project)."""
+        own = [
+            (n, s)
+            for n, s in zip(self.files, self.sizes, strict=True)
+            if not n.startswith(RESERVED + "/")
+        ]
+        return sorted(own, key=lambda f: (-f[1], f[0]))[:count]
 
 
 @dataclass

@@ -77,7 +77,14 @@ def verify_site(
         results = list(pool.map(lambda task: task(), tasks))
     checks = [dns_check(site, facts=stack_facts, overrides=overrides)]
     checks += [check for group in results for check in group]
-    notes = () if stack_facts else ("AWS checks skipped: no stack (use --stack or CLOUDSITE_NAME)",)
+    notes: tuple[str, ...] = ()
+    if not stack_facts:
+        loopback = site.host in ("localhost", "127.0.0.1", "::1")
+        notes = (
+            ("AWS checks (targets, firewalls, listener policy): not applicable locally",)
+            if loopback
+            else ("AWS checks skipped: no stack (use --stack or CLOUDSITE_NAME)",)
+        )
     return Report(
         url=url,
         checks=tuple(checks),

@@ -4,7 +4,7 @@ and cookies (graded with the MDN HTTP Observatory's scoring)."""
 from urllib.parse import urljoin, urlsplit
 
 from cloudsite.verify import cookies, observatory
-from cloudsite.verify.model import Check, failed, passed
+from cloudsite.verify.model import Check, failed, passed, warned
 from cloudsite.verify.net import Response, Site, get
 
 # The issue's example: a path and a query, both of which a correct redirect keeps.
@@ -116,8 +116,11 @@ def page_checks(site: Site) -> list[Check]:
 
 def headers_check(site: Site, response: Response, set_cookies: list[str]) -> Check:
     label = "security headers"
-    # The Observatory grades a page that answers 2xx, 3xx, 401 or 403, and refuses others.
-    if not (200 <= response.status < 400 or response.status in (401, 403)):
+    # The Observatory grades a page that answers 2xx, 3xx, 401 or 403, and refuses others. A
+    # 404 home page (a project with no / of its own, Django's startproject) is graded anyway
+    # and said so; a 5xx is a failure.
+    graded = 200 <= response.status < 400 or response.status in (401, 403)
+    if not graded and response.status != 404:
         return failed(
             "headers",
             label,
@@ -133,13 +136,32 @@ def headers_check(site: Site, response: Response, set_cookies: list[str]) -> Che
     )
     result = observatory.grade(page)
     value = f"{result.grade} (Observatory score {result.score})"
+    penalties = result.penalties()
+    lost = ", ".join(f"{r.result} {r.modifier:+d}" for r in penalties)
+    # A Content-Security-Policy is the site's choice (content_security_policy): without one
+    # the grade is reported, not failed; any other penalty fails.
+    if [r.result for r in penalties] == ["csp-not-implemented"]:
+        return warned(
+            "headers",
+            label,
+            f"{value}: no Content-Security-Policy"
+            + ("" if graded else " (graded on the 404 home page)"),
+            hint="set content_security_policy in cloudsite.toml for A+ (a policy can break "
+            "inline scripts: try it with `cloudsite local up` first)",
+        )
     if result.grade != "A+":
-        lost = ", ".join(f"{r.result} {r.modifier:+d}" for r in result.penalties())
         return failed(
             "headers",
             label,
             f"{value}: {lost}",
             hint="see docs/operations.md (security headers) for each result and its fix",
+        )
+    if not graded:
+        return warned(
+            "headers",
+            label,
+            f"{value}, graded on the 404 home page",
+            hint="the Observatory grades only a home page that answers; give the site a /",
         )
     return passed("headers", label, value)
 

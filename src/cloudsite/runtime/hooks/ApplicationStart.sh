@@ -44,6 +44,7 @@ install_refresh_timer
 
 # Images of this repository that no container uses any more (older revisions) go; locally
 # tagged images and other repositories are left alone.
+[[ "$image" == sha256:* ]] && exit 0  # `cloudsite local` keeps its releases until local down
 repository=${image%@*}
 docker image ls --format '{{.ID}} {{.Tag}}' "$repository" | while read -r id tag; do
   [ "$tag" = "<none>" ] && docker image rm "$id" >/dev/null 2>&1 || true

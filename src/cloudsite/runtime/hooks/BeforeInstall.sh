@@ -14,6 +14,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 msg "${LIFECYCLE_EVENT:-BeforeInstall} of deployment ${DEPLOYMENT_ID:-?}"
 load_instance_env
 image=$(bundle_image_uri)
+if [[ "$image" == sha256:* ]]; then  # `cloudsite local`: the engine built it, nothing to pull
+  docker image inspect "$image" >/dev/null 2>&1 || fail "image $image is not in the engine" \
+    "cloudsite local deploy builds it first"
+  msg "image $image is in the engine already"
+  exit 0
+fi
 registry_login "$image"
 msg "pulling $image"
 pulled=true

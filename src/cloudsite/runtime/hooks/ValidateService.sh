@@ -16,12 +16,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 msg "${LIFECYCLE_EVENT:-ValidateService} of deployment ${DEPLOYMENT_ID:-?}"
 load_instance_env
 image=$(bundle_image_uri)
-running=$(docker container inspect --format '{{.Config.Image}}' "$CLOUDSITE_CONTAINER" 2>/dev/null) \
+field='{{.Config.Image}}'
+[[ "$image" == sha256:* ]] && field='{{.Image}}'  # `cloudsite local`: the image by its id
+running=$(docker container inspect --format "$field" "$CLOUDSITE_CONTAINER" 2>/dev/null) \
   || fail "$CLOUDSITE_CONTAINER: no such container" "ApplicationStart should have started it"
+[[ "$image" == sha256:* ]] && running="sha256:${running#sha256:}"
 [ "$running" = "$image" ] \
   || fail "$CLOUDSITE_CONTAINER runs $running, not this revision's $image"
 
-if ! wait_ready "$CLOUDSITE_APP_PORT" "$CLOUDSITE_VALIDATE_TIMEOUT"; then
+# A container that is no longer running (it crashed, and may be restarting) fails at once.
+if ! wait_ready "$CLOUDSITE_APP_PORT" "$CLOUDSITE_VALIDATE_TIMEOUT" "$CLOUDSITE_CONTAINER"; then
   msg "$CLOUDSITE_CONTAINER: $(docker container inspect --format '{{.State.Status}}, restarted {{.RestartCount}} times' "$CLOUDSITE_CONTAINER" 2>&1)"
   docker logs --tail 30 "$CLOUDSITE_CONTAINER" >&2 2>&1 || true
   fail "$CLOUDSITE_CONTAINER: /healthz and /readyz did not both answer 200 within ${CLOUDSITE_VALIDATE_TIMEOUT} s" \

@@ -41,6 +41,10 @@
 #                               /run/cloudsite, a tmpfs that a reboot empties)
 #   CLOUDSITE_SYSTEMD_DIR, CLOUDSITE_LIB_DIR   optional: where the timer's units and its copy of
 #                               the scripts go (defaults /etc/systemd/system, /usr/local/lib/cloudsite)
+#   CLOUDSITE_SETTINGS_FILE     optional, `cloudsite local`: a JSON object {NAME: value} of
+#                               settings, read instead of SSM
+#   CLOUDSITE_SECRETS_FILE      optional, `cloudsite local`: a JSON object {NAME: value} of
+#                               secrets (mode 0600), read instead of Secrets Manager
 
 msg() { printf '==> %s\n' "$*" >&2; }
 fail() {
@@ -57,10 +61,12 @@ load_instance_env() {
   source "$file"
   instance_defaults
   local name
-  for name in AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN; do
+  local required=(AWS_REGION CLOUDSITE_APP_PORT CLOUDSITE_SECRET_KEY_ARN)
+  [ -z "${CLOUDSITE_SECRETS_FILE:-}" ] || required=(CLOUDSITE_APP_PORT)  # `cloudsite local`
+  for name in "${required[@]}"; do
     [ -n "${!name:-}" ] || fail "$file: $name is not set" "user data writes it; compare with docs/interfaces.md"
   done
-  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+  if [ -n "${AWS_REGION:-}" ]; then export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"; fi
 }
 
 instance_defaults() {
@@ -78,7 +84,9 @@ bundle_image_uri() {
   file="$(dirname "${BASH_SOURCE[0]}")/../image-uri"
   [ -r "$file" ] || fail "image-uri: not in the deploy bundle" "the build writes it; see .cloudsite/runtime/build.py --bundle"
   uri=$(head -n 1 "$file")
-  [[ "$uri" =~ ^[a-z0-9.:-]+/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$ ]] \
+  # By digest in a registry, or (`cloudsite local`) by the id of an image the engine holds:
+  # either names exactly one content, which nothing can move.
+  [[ "$uri" =~ ^[a-z0-9.:-]+/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$ || "$uri" =~ ^sha256:[0-9a-f]{64}$ ]] \
     || fail "image-uri: '$uri' is not an image by digest" "expected REGISTRY/REPOSITORY@sha256:DIGEST"
   echo "$uri"
 }
@@ -98,7 +106,12 @@ _records() {
 import json, os, re, sys, urllib.parse
 doc = json.load(sys.stdin)
 out = []
-if sys.argv[1] == "settings":
+if sys.argv[1] == "file":  # a local settings or secrets file: {NAME: value}
+    for name, value in sorted(doc.items()):
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            sys.exit("error: %r is not a variable name" % name)
+        out += [name, str(value)]
+elif sys.argv[1] == "settings":
     for parameter in doc.get("Parameters", []):
         path = parameter["Name"]
         name = path.rsplit("/", 1)[-1]
@@ -121,8 +134,18 @@ sys.stdout.write("".join(field + "\0" for field in out))
 
 read_settings() {
   SETTINGS=()
-  [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ] || return 0
   local json records=() i
+  if [ -n "${CLOUDSITE_SETTINGS_FILE:-}" ]; then  # `cloudsite local`: no SSM
+    mapfile -d '' records < <(_records file <"$CLOUDSITE_SETTINGS_FILE")
+    wait $! || fail "$CLOUDSITE_SETTINGS_FILE: not a JSON object of settings"
+    for ((i = 0; i < ${#records[@]}; i += 2)); do
+      export "${records[i]}=${records[i + 1]}"
+      SETTINGS+=("${records[i]}")
+    done
+    msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_SETTINGS_FILE (${SETTINGS[*]})"
+    return 0
+  fi
+  [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ] || return 0
   json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
     --with-decryption --output json) \
     || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
@@ -191,6 +214,15 @@ _secret_keys() {
 read_secrets() {
   SECRETS=()
   local database records=()
+  if [ -n "${CLOUDSITE_SECRETS_FILE:-}" ]; then  # `cloudsite local`: no Secrets Manager
+    mapfile -d '' records < <(_records file <"$CLOUDSITE_SECRETS_FILE")
+    wait $! || fail "$CLOUDSITE_SECRETS_FILE: not a JSON object of secrets"
+    local i
+    for ((i = 0; i < ${#records[@]}; i += 2)); do SECRETS+=("${records[i]}=${records[i + 1]}"); done
+    KEY_FALLBACKS=0
+    msg "secrets: ${#SECRETS[@]} read from $CLOUDSITE_SECRETS_FILE (values never printed)"
+    return 0
+  fi
   _secret_keys
   if [ -n "${CLOUDSITE_DATABASE_SECRET_ARN:-}" ]; then
     [ -n "${DATABASE_HOST:-}" ] || fail "settings: DATABASE_HOST is not set" \
@@ -237,11 +269,13 @@ container_stop() {
 _probe() { curl --silent --fail --output /dev/null --max-time 3 "http://127.0.0.1:$1$2"; }
 
 wait_ready() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$((SECONDS + $2)) restarts=""
+  [ -z "${3:-}" ] || restarts=$(docker container inspect --format '{{.RestartCount}}' "$3" 2>/dev/null)
   until _probe "$1" /healthz && _probe "$1" /readyz; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
     if [ -n "${3:-}" ]; then
-      [ "$(docker container inspect --format '{{.State.Status}}' "$3" 2>/dev/null)" = running ] || return 1
+      # Gone, stopped, or restarted by the engine since the wait began (it crashed): failed.
+      [ "$(docker container inspect --format '{{.State.Status}} {{.RestartCount}}' "$3" 2>/dev/null)" = "running $restarts" ] || return 1
     fi
     sleep 1
   done

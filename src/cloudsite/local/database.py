@@ -1,0 +1,135 @@
+"""RDS's stand-in for `cloudsite local`: PostgreSQL from Debian, in a container of its own on
+the rehearsal's network, its data in a volume. The password is made here, kept in
+.cloudsite/local/secrets.json (0600) and handed to initdb on stdin: never in an image, a
+container's configuration or a log. The site reaches it as DATABASE_URL, through the pipe.
+
+    database_up(engine, name=..., folder=..., password=...) -> the DATABASE_URL
+    database_names(name) -> the container, network, volume and image it makes (for down)
+"""
+
+import time
+from pathlib import Path
+from typing import Final
+
+from cloudsite.errors import OperationError
+from cloudsite.local.engine import LocalEngine
+
+DOCKERFILE: Final = """\
+# PostgreSQL for `cloudsite local`: Debian's own, as the site's image is.
+ARG BASE_IMAGE={base}
+FROM ${BASE_IMAGE}
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql \\
+    && rm -rf /var/lib/apt/lists/* && install -d -o postgres -g postgres /var/lib/postgresql/data
+COPY postgres.sh /usr/local/bin/postgres.sh
+USER postgres
+ENTRYPOINT ["/bin/sh", "/usr/local/bin/postgres.sh"]
+CMD ["serve"]
+"""
+# The runtime layer's own pin (runtime/Dockerfile's BASE_IMAGE).
+BASE: Final = (
+    "public.ecr.aws/docker/library/debian:trixie-slim"
+    "@sha256:3a39a0592364683e6bab97937b72cad5a8fa6dcbbee90edb3bb48c7f8e94f258"
+)
+SCRIPT: Final = """\
+#!/bin/sh
+# postgres.sh init: initdb with the password on stdin;  postgres.sh serve: the server.
+set -eu
+bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
+data=/var/lib/postgresql/data
+if [ "$1" = init ]; then
+  [ -s "$data/PG_VERSION" ] && exit 0
+  "$bin/initdb" -D "$data" -U cloudsite --auth-host=scram-sha-256 --auth-local=trust \\
+    --pwfile=/dev/stdin >/dev/null
+  echo "host all all 0.0.0.0/0 scram-sha-256" >> "$data/pg_hba.conf"
+  exit 0
+fi
+exec "$bin/postgres" -D "$data" -c listen_addresses='*' -c unix_socket_directories=/tmp
+"""
+
+
+def database_names(name: str) -> dict[str, str]:
+    base = f"cloudsite-local-{name}"
+    return {
+        "container": f"{base}-db",
+        "network": base,
+        "volume": f"{base}-pgdata",
+        "image": f"{base}-postgres:debian",
+    }
+
+
+def network_up(engine: LocalEngine, name: str) -> str:
+    network = database_names(name)["network"]
+    if engine.run("network", "inspect", network, check=False).returncode != 0:
+        engine.run("network", "create", network)
+    return network
+
+
+def database_up(engine: LocalEngine, *, name: str, folder: Path, password: str) -> str:
+    """Start (or find running) the database; returns its DATABASE_URL on the network."""
+    names = database_names(name)
+    network = network_up(engine, name)
+    if engine.run("image", "inspect", names["image"], check=False).returncode != 0:
+        context = folder / "postgres"
+        context.mkdir(parents=True, exist_ok=True)
+        (context / "Dockerfile").write_text(DOCKERFILE.replace("{base}", BASE))
+        (context / "postgres.sh").write_text(SCRIPT)
+        import os
+
+        base = (
+            ["--build-arg", f"BASE_IMAGE={os.environ['BASE_IMAGE']}"]
+            if os.environ.get("BASE_IMAGE")
+            else []
+        )
+        engine.run("build", *base, "--tag", names["image"], str(context), timeout=900)
+    state = engine.run(
+        "container", "inspect", "--format", "{{.State.Running}}", names["container"], check=False
+    )
+    if state.stdout.strip() != "true":
+        engine.run("rm", "--force", names["container"], check=False)
+        volume = f"{names['volume']}:/var/lib/postgresql/data"
+        engine.run(
+            "run",
+            "--rm",
+            "--interactive",
+            "-v",
+            volume,
+            names["image"],
+            "init",
+            input=password + "\n",
+        )
+        engine.run(
+            "run",
+            "--detach",
+            "--name",
+            names["container"],
+            "--network",
+            network,
+            "-v",
+            volume,
+            "--restart",
+            "unless-stopped",
+            names["image"],
+            "serve",
+        )
+    _wait_ready(engine, names["container"])
+    address = engine.run(
+        "container",
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        names["container"],
+    ).stdout.strip()
+    return f"postgres://cloudsite:{password}@{address}:5432/postgres?sslmode=disable"
+
+
+def _wait_ready(engine: LocalEngine, container: str, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    probe = "bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1); $bin/pg_isready -q -h /tmp"
+    while engine.run("exec", container, "sh", "-c", probe, check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise OperationError(
+                "local database",
+                f"{container} did not accept connections within {timeout:.0f} s",
+                hint=f"its log: {engine.kind} logs {container}",
+            )
+        time.sleep(0.5)

@@ -1,0 +1,516 @@
+"""`cloudsite local`: the production deployment, rehearsed on this machine.
+
+    up      1. the engine and HAProxy, checked first (one line each when missing)
+            2. the state folder .cloudsite/local/ (gitignored): secrets (a generated
+               DJANGO_SECRET_KEY, 0600), settings, the edge's certificate, the instances
+            3. with a database: PostgreSQL in a container, migrations once per release
+            4. the TLS edge: HAProxy on 127.0.0.1, HTTP redirected to HTTPS, health checks
+               on /healthz with the instance's address as Host
+            5. the release: `cloudsite build`'s image, and a deploy bundle of the runtime
+               layer's appspec and hooks naming it by id
+            6. the rollout: every instance through the hooks in CodeDeploy's order, one at
+               a time, health-gated; a release that fails ValidateService is rolled back
+    deploy  steps 5 and 6 again with the current source (up does too, when run again)
+    status  the instances, their release and their health at the edge
+    logs    the instances' logs
+    down    everything up made goes, then a check that nothing is left
+
+Instances are containers named cloudsite-local-<name>-<n>, each with an "instance" folder
+(its env file, as user data writes /etc/cloudsite/env, and its deployment root).
+"""
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from cloudsite.errors import OperationError, UsageError
+from cloudsite.local import database, edge
+from cloudsite.local.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
+from cloudsite.local.engine import LocalEngine, local_engine
+from cloudsite.local.tls import edge_certificate
+from cloudsite.project.shipment import BUILT_IN
+
+FOLDER: Final = Path(".cloudsite") / "local"
+GITIGNORE: Final = (
+    "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
+)
+
+
+@dataclass
+class State:
+    """What `local up` made, in .cloudsite/local/state.json."""
+
+    name: str
+    port: int  # HTTPS on 127.0.0.1
+    http_port: int  # plain HTTP, redirected
+    instances: list[dict[str, Any]] = field(default_factory=list)  # name, port, revision
+    last_good: str = ""  # the bundle of the last successful release
+    releases: list[str] = field(default_factory=list)  # image tags made
+    database: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+
+@dataclass
+class Local:
+    """One project's rehearsal: its folder, engine and state."""
+
+    root: Path  # the project (where cloudsite.toml is)
+    name: str
+    engine: LocalEngine
+    progress: Callable[[str], None]
+    state: State | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.root / FOLDER
+
+    @property
+    def socket(self) -> Path:
+        """HAProxy's runtime API. A Unix socket's path has a limit (108 bytes) that a project
+        folder can pass, so it lives in a folder of its own under the temporary folder."""
+        import hashlib
+        import tempfile
+
+        digest = hashlib.sha256(str(self.folder.resolve()).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"cloudsite-local-{digest}" / "haproxy.sock"
+
+    def container(self, instance: str) -> str:
+        return f"cloudsite-local-{self.name}-{instance}"
+
+    # -- the state file
+    def load(self) -> State | None:
+        path = self.folder / "state.json"
+        if path.is_file():
+            self.state = State(**json.loads(path.read_text()))
+        return self.state
+
+    def save(self) -> None:
+        assert self.state is not None
+        (self.folder / "state.json").write_text(json.dumps(asdict(self.state), indent=2) + "\n")
+
+
+def open_local(root: Path, *, name: str, progress: Callable[[str], None], port: int = 0) -> Local:
+    """Step 1 (and the folder): the engine and HAProxy, or one line naming what to install;
+    a --port another server holds. Nothing is made before these pass."""
+    if not edge.haproxy_available():
+        raise UsageError(
+            "local",
+            "no TLS edge: HAProxy is not installed",
+            hint="install it (apt-get install haproxy, brew install haproxy): it stands in for "
+            "the load balancer",
+        )
+    folder = root / FOLDER
+    engine = local_engine(folder)  # before anything is made
+    state = folder / "state.json"
+    ours = json.loads(state.read_text()).get("port") if state.is_file() else None
+    if port and port != ours and not _port_free(port):
+        raise UsageError(
+            "--port",
+            f"{port} is already in use on 127.0.0.1 (another server listens there)",
+            hint=f"pass another, e.g. --port {port + 1}, or leave --port out for a free one",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(GITIGNORE)
+    if engine.shim:
+        engine.install_shim(folder)
+    local = Local(root=root, name=name, engine=engine, progress=progress)
+    local.load()
+    return local
+
+
+# ---------------------------------------------------------------------------- up and deploy
+def up(
+    local: Local,
+    *,
+    package: Any,
+    database_on: bool,
+    instances: int,
+    port: int,
+    no_cache: bool = False,
+) -> Deployment:
+    """Steps 2 to 6 of the module docstring."""
+    state = local.state or State(name=local.name, port=port or _free_port(), http_port=_free_port())
+    local.state = state
+    state.database = database_on
+    local.save()
+    started = time.monotonic()
+    secrets_file, settings_file = _secrets(local)
+    network = ""
+    if state.database:
+        local.progress("database: PostgreSQL in a container (the first time builds its image)")
+        password = json.loads(secrets_file.read_text()).setdefault("POSTGRES_PASSWORD", "")
+        url = database.database_up(
+            local.engine, name=local.name, folder=local.folder, password=password
+        )
+        _update(secrets_file, DATABASE_URL=url)
+        network = database.database_names(local.name)["network"]
+    local.progress(
+        f"edge: HAProxy with TLS on 127.0.0.1:{state.port} (HTTP {state.http_port} redirects)"
+    )
+    balancer = _edge_up(local)
+    while len(state.instances) < instances:
+        number = len(state.instances) + 1
+        state.instances.append({"name": f"i{number}", "port": _free_port(), "revision": ""})
+    local.save()
+    group = _group(local, balancer, secrets_file, settings_file, network=network)
+    deployment = _release(local, group, package=package, no_cache=no_cache)
+    local.progress(f"done in {time.monotonic() - started:.0f} s")
+    return deployment
+
+
+def deploy(local: Local, *, package: Any, database_on: bool) -> Deployment:
+    """A new release of the current source, rolled out one instance at a time."""
+    if local.state is None or not local.state.instances:
+        raise UsageError(
+            "local deploy", "nothing is running here", hint="run `cloudsite local up` first"
+        )
+    count = len(local.state.instances)
+    return up(
+        local, package=package, database_on=database_on, instances=count, port=local.state.port
+    )
+
+
+def _release(local: Local, group: DeploymentGroup, *, package: Any, no_cache: bool) -> Deployment:
+    from cloudsite.project.image import image_build
+
+    state = local.state
+    assert state is not None
+    tag = f"release-{package.sha256[:12]}"
+    local.progress(f"build: {local.name}:{tag} (cloudsite build)")
+    built = image_build(
+        package,
+        name=local.name,
+        tag=tag,
+        no_cache=no_cache,
+        log=local.folder / "build.log",
+        progress=lambda line: local.progress("  " + line),
+    )
+    image_id = local.engine.run(
+        "image", "inspect", "--format", "{{.Id}}", built.image
+    ).stdout.strip()
+    image_id = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+    bundle = local.folder / "releases" / tag
+    _bundle(bundle, image_id)
+    if tag not in state.releases:
+        state.releases.append(tag)
+    local.progress(f"rollout: {tag} to {len(group.instances)} instance(s), one at a time")
+    deployment = group.deploy(bundle)
+    if deployment.status == "Succeeded":
+        state.last_good = str(bundle)
+    for instance in group.instances:
+        entry = next(i for i in state.instances if i["name"] == instance.name)
+        entry["revision"] = Path(instance.revision).name if instance.revision else ""
+    local.save()
+    return deployment
+
+
+def _bundle(bundle: Path, image_id: str) -> None:
+    """appspec.yml, hooks/ and image-uri, as build.py --bundle writes them."""
+    import shutil
+
+    shutil.rmtree(bundle, ignore_errors=True)
+    (bundle / "hooks").mkdir(parents=True)
+    shutil.copy2(BUILT_IN / "appspec.yml", bundle / "appspec.yml")
+    for hook in (BUILT_IN / "hooks").iterdir():
+        shutil.copy2(hook, bundle / "hooks" / hook.name)
+        (bundle / "hooks" / hook.name).chmod(0o644 if hook.name == "common.sh" else 0o755)
+    (bundle / "image-uri").write_text(image_id + "\n")
+
+
+def _secrets(local: Local) -> tuple[Path, Path]:
+    """The secrets (0600, made once and kept) and the settings the hooks read."""
+    state = local.state
+    assert state is not None
+    secrets_file = local.folder / "secrets.json"
+    if not secrets_file.is_file():
+        key = secrets.token_urlsafe(50)
+        _write_private(
+            secrets_file, {"DJANGO_SECRET_KEY": key, "POSTGRES_PASSWORD": secrets.token_urlsafe(24)}
+        )
+    hosts = "127.0.0.1,localhost"
+    origins = f"https://127.0.0.1:{state.port},https://localhost:{state.port}"
+    settings_file = local.folder / "settings.json"
+    settings = {
+        "DJANGO_ALLOWED_HOSTS": hosts,
+        "DJANGO_CSRF_TRUSTED_ORIGINS": origins,
+        "WEB_CONCURRENCY": "2",
+    }
+    settings_file.write_text(json.dumps(settings, indent=2) + "\n")
+    return secrets_file, settings_file
+
+
+def _write_private(path: Path, values: dict[str, str]) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(values, handle)
+
+
+def _update(path: Path, **values: str) -> None:
+    current = json.loads(path.read_text())
+    current.update(values)
+    _write_private(path, current)
+
+
+def _hook_secrets(secrets_file: Path, folder: Path) -> Path:
+    """What the hooks hand the container: the secrets the site reads, without the database's
+    own password (the site gets it inside DATABASE_URL)."""
+    values = {
+        k: v for k, v in json.loads(secrets_file.read_text()).items() if k != "POSTGRES_PASSWORD"
+    }
+    target = folder / "hook-secrets.json"
+    _write_private(target, values)
+    return target
+
+
+def _group(
+    local: Local,
+    balancer: edge.LoadBalancer,
+    secrets_file: Path,
+    settings_file: Path,
+    *,
+    network: str,
+) -> DeploymentGroup:
+    """The deployment group the state describes: instances, their last revision, in service."""
+    state = local.state
+    assert state is not None
+    group = DeploymentGroup(
+        application=local.name,
+        name=f"{local.name}-local",
+        env=local.engine.env,
+        load_balancer=balancer,
+        id=f"local-{local.name}",
+    )
+    group.last_good = Path(state.last_good) if state.last_good else None
+    known = balancer.stats()
+    hook_secrets = _hook_secrets(secrets_file, local.folder)
+    for entry in state.instances:
+        root = local.folder / "instances" / entry["name"]
+        env_file = write_env_file(
+            root / "etc" / "cloudsite" / "env",
+            {
+                "CLOUDSITE_STACK": local.name,
+                "CLOUDSITE_APP_PORT": str(entry["port"]),
+                "CLOUDSITE_CONTAINER": local.container(entry["name"]),
+                "CLOUDSITE_LOG_DRIVER": "json-file",
+                "CLOUDSITE_BIND_ADDRESS": "127.0.0.1",
+                "CLOUDSITE_DOCKER_NETWORK": network,
+                "CLOUDSITE_VALIDATE_TIMEOUT": "60",
+                "CLOUDSITE_STOP_TIMEOUT": "10",
+                "CLOUDSITE_STATE_DIR": str(root / "run"),
+                "CLOUDSITE_SETTINGS_FILE": str(settings_file),
+                "CLOUDSITE_SECRETS_FILE": str(hook_secrets),
+                "CLOUDSITE_DATABASE_SECRET_ARN": "local" if network else "",
+            },
+        )
+        instance = Instance(name=entry["name"], root=root, port=entry["port"], env_file=env_file)
+        bundle = local.folder / "releases" / entry["revision"] if entry["revision"] else None
+        if bundle is not None and bundle.is_dir():
+            instance.revision = bundle
+            instance.last_good = _archive(group, instance, bundle)
+        if entry["name"] in known:
+            group.instances.append(instance)
+            instance.in_service = known[entry["name"]]["status"] == "UP"
+        else:
+            group.add(instance)
+    return group
+
+
+def _archive(group: DeploymentGroup, instance: Instance, bundle: Path) -> Path | None:
+    """The instance's copy of the last bundle it ran (ApplicationStop runs from it)."""
+    root = instance.root / "deployment-root" / group.id
+    found = (
+        sorted(root.glob("*/deployment-archive"), key=lambda p: p.stat().st_mtime)
+        if root.is_dir()
+        else []
+    )
+    for archive in reversed(found):
+        if (archive / "image-uri").read_text() == (bundle / "image-uri").read_text():
+            return archive
+    return found[-1] if found else None
+
+
+# ---------------------------------------------------------------------------- the edge
+def _edge_up(local: Local) -> edge.LoadBalancer:
+    state = local.state
+    assert state is not None
+    sock = local.socket
+    sock.parent.mkdir(mode=0o700, exist_ok=True)
+    balancer = edge.LoadBalancer(port=state.port, socket=sock, deregistration_delay=10)
+    if _edge_running(local):
+        return balancer
+    served, _ca = edge_certificate(local.folder / "tls", project=local.name)
+    config = local.folder / "haproxy.cfg"
+    config.write_text(
+        edge.config(socket=sock, port=state.port, pem=served, http_port=state.http_port)
+    )
+    pidfile = local.folder / "haproxy.pid"
+    result = subprocess.run(  # noqa: S603
+        ["haproxy", "-D", "-p", str(pidfile), "-f", str(config)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise OperationError(
+            "local edge",
+            (result.stderr.strip().splitlines() or ["haproxy failed"])[-1],
+            hint=f"its configuration: {config}",
+        )
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        if time.monotonic() > deadline:
+            raise OperationError(
+                "local edge", "HAProxy did not start", hint=f"its configuration: {config}"
+            )
+        time.sleep(0.05)
+    return balancer
+
+
+def _edge_pid(local: Local) -> int:
+    pidfile = local.folder / "haproxy.pid"
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _edge_running(local: Local) -> bool:
+    pid = _edge_pid(local)
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return local.socket.exists()
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------------------- status, logs, down
+def status(local: Local) -> list[dict[str, str]]:
+    """One row per instance: its container's state, its release, its health at the edge."""
+    state = local.state
+    if state is None:
+        return []
+    health: dict[str, dict[str, str]] = {}
+    if _edge_running(local):
+        balancer = edge.LoadBalancer(port=state.port, socket=local.socket, deregistration_delay=0)
+        health = balancer.stats()
+    rows = []
+    for entry in state.instances:
+        found = local.engine.run(
+            "container",
+            "inspect",
+            "--format",
+            "{{.State.Status}}",
+            local.container(entry["name"]),
+            check=False,
+        )
+        rows.append(
+            {
+                "instance": entry["name"],
+                "port": str(entry["port"]),
+                "container": found.stdout.strip() or "missing",
+                "release": entry["revision"] or "none",
+                "edge": health.get(entry["name"], {}).get("status", "not registered"),
+            }
+        )
+    return rows
+
+
+def logs(local: Local, *, tail: int) -> list[tuple[str, str]]:
+    """(instance, line) for each instance's last `tail` lines."""
+    lines: list[tuple[str, str]] = []
+    for entry in local.state.instances if local.state else []:
+        found = local.engine.run(
+            "logs", "--tail", str(tail), local.container(entry["name"]), check=False
+        )
+        lines += [(entry["name"], line) for line in (found.stdout + found.stderr).splitlines()]
+    return lines
+
+
+def down(local: Local) -> list[str]:
+    """Remove everything `up` made; returns what is still there (nothing, normally)."""
+    import shutil
+
+    pid = _edge_pid(local)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    prefix = f"cloudsite-local-{local.name}-"
+    names = database.database_names(local.name)
+    for container in _containers(local, prefix):
+        local.engine.run("rm", "--force", container, check=False)
+    for tag in _images(local):
+        local.engine.run("image", "rm", "--force", tag, check=False)
+    local.engine.run("image", "rm", "--force", names["image"], check=False)
+    local.engine.run("volume", "rm", "--force", names["volume"], check=False)
+    local.engine.run("network", "rm", names["network"], check=False)
+    shutil.rmtree(local.folder, ignore_errors=True)
+    shutil.rmtree(local.socket.parent, ignore_errors=True)
+    ignore = local.folder.parent / ".gitignore"
+    if ignore.is_file() and ignore.read_text() == GITIGNORE:  # up wrote it: it goes too
+        ignore.unlink()
+        with contextlib.suppress(OSError):
+            local.folder.parent.rmdir()  # only when nothing else (an ejected layer) is there
+    return leftovers(local)
+
+
+def leftovers(local: Local) -> list[str]:
+    """What of a rehearsal is still there: containers, images, volume, network, files."""
+    names = database.database_names(local.name)
+    left = [f"container {c}" for c in _containers(local, f"cloudsite-local-{local.name}-")]
+    left += [f"image {t}" for t in _images(local)]
+    for kind, key in (("volume", "volume"), ("network", "network"), ("image", "image")):
+        if local.engine.run(kind, "inspect", names[key], check=False).returncode == 0:
+            left.append(f"{kind} {names[key]}")
+    for folder in (local.folder, local.socket.parent):
+        if folder.exists():
+            left.append(f"folder {folder}")
+    if _edge_running(local):
+        left.append("the HAProxy edge")
+    return left
+
+
+def _containers(local: Local, prefix: str) -> list[str]:
+    found = local.engine.run("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
+    return [name for name in found if name.startswith(prefix)]
+
+
+def _images(local: Local) -> list[str]:
+    found = local.engine.run(
+        "images", "--format", "{{.Repository}}:{{.Tag}}", check=False
+    ).stdout.split()
+    return [ref for ref in found if ref.split("/")[-1].startswith(f"{local.name}:release-")]

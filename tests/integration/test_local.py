@@ -1,0 +1,309 @@
+"""`cloudsite local`, run as a user runs it, on a project this repository did not write (a
+startproject, SQLite) and on the reference site (with PostgreSQL in a container):
+
+    local up      prints an https://127.0.0.1:PORT URL that serves the project, behind HAProxy
+                  with TLS, two instances deployed through the hooks; HTTP redirects
+    verify        passes its checks against that URL (AWS ones: not applicable locally)
+    local deploy  a changed release switches instances one at a time, no request fails
+    a release that fails ValidateService is rolled back, and the site keeps serving
+    local down    removes everything, and nothing is left
+"""
+
+import json
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.support.corpus import startproject
+from tests.support.engine import Engine
+from tests.support.haproxy import haproxy_available
+from tests.support.images import DEFECT, MARKER, source_tree
+from tests.support.load import LoadGenerator
+from tests.support.servers import ROOT
+
+pytestmark = [pytest.mark.engine, pytest.mark.network]
+CLOUDSITE = str(ROOT / ".venv" / "bin" / "cloudsite")
+
+
+@dataclass
+class Rehearsal:
+    name: str
+    root: Path
+    env: dict[str, str]
+    page: str  # a page the project answers 200 on
+    wsgi: str  # its WSGI module's file, for a broken release
+    url: str = ""
+
+    def cli(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CLOUDSITE, *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    @property
+    def state(self) -> dict:
+        return json.loads((self.root / ".cloudsite" / "local" / "state.json").read_text())
+
+    @property
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(
+            cafile=str(self.root / ".cloudsite" / "local" / "tls" / "ca.pem")
+        )
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(
+                self.url.rstrip("/") + path, timeout=10, context=self.tls
+            ) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def release(self, name: str) -> None:
+        (self.root / MARKER).write_text(f"{name}\n")
+
+
+def foreign(root: Path) -> tuple[Path, str, str]:
+    """startproject, and the user's one edit: a static folder (for the release marker)."""
+    startproject(root)
+    settings = root / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + '\nSTATICFILES_DIRS = [BASE_DIR / "static"]\n')
+    (root / "static").mkdir()
+    return root, "/admin/login/", "mysite/wsgi.py"
+
+
+def reference(root: Path) -> tuple[Path, str, str]:
+    """Wanderpage, with its database on PostgreSQL (RDS's stand-in, in a container)."""
+    source_tree(root, release="v1")
+    with open(root / "cloudsite.toml", "a") as config:
+        config.write("database = true\n")
+    return root, "/destinations/", "config/wsgi.py"
+
+
+@pytest.fixture(scope="module", params=["startproject", "wanderpage"])
+def rehearsal(
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    build_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Rehearsal]:
+    require(haproxy_available(), "HAProxy (Debian's haproxy)")
+    make = foreign if request.param == "startproject" else reference
+    root, page, wsgi = make(tmp_path_factory.mktemp(request.param) / request.param)
+    site = Rehearsal(request.param, root, engine.script_env(**build_env), page, wsgi)
+    site.release("v1")
+    try:
+        yield site
+    finally:
+        site.cli("local", "down")
+
+
+def test_local_up_prints_an_https_url_that_serves_the_project(
+    rehearsal: Rehearsal, figures: list[str]
+) -> None:
+    started = time.monotonic()
+    result = rehearsal.cli("local", "up")
+    figures.append(f"local up ({rehearsal.name}): {time.monotonic() - started:.1f} s")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rehearsal.url = result.stdout.strip()
+    assert rehearsal.url == f"https://127.0.0.1:{rehearsal.state['port']}/"
+    status, _ = rehearsal.get(rehearsal.page)
+    assert status == 200
+    assert rehearsal.get("/static/cstest-release.txt") == (200, b"v1\n")
+    assert [i["revision"] for i in rehearsal.state["instances"]] == [
+        rehearsal.state["releases"][0]
+    ] * 2
+    assert (rehearsal.root / ".cloudsite" / ".gitignore").read_text().endswith("local/\n")
+    for line in ("edge: HAProxy with TLS", "build: ", "rollout: "):
+        assert line in result.stderr  # progress for each step
+
+
+def test_plain_http_is_redirected_to_https(rehearsal: Rehearsal) -> None:
+    state = rehearsal.state
+    opener = urllib.request.build_opener(_NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        opener.open(f"http://127.0.0.1:{state['http_port']}/admin/?q=1", timeout=10)
+    assert answer.value.code == 301
+    assert answer.value.headers["Location"] == f"https://127.0.0.1:{state['port']}/admin/?q=1"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_the_secret_key_reaches_the_site_through_the_pipe_only(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    secrets = json.loads((rehearsal.root / ".cloudsite" / "local" / "secrets.json").read_text())
+    key = secrets["DJANGO_SECRET_KEY"]
+    assert len(key) >= 50
+    assert (
+        (rehearsal.root / ".cloudsite" / "local" / "secrets.json").stat().st_mode & 0o777
+    ) == 0o600
+    for instance in ("i1", "i2"):
+        container = f"cloudsite-local-{rehearsal.name}-{instance}"
+        assert key not in engine.docker("inspect", container).stdout
+        assert key not in engine.docker("logs", container).stdout
+
+
+def test_verify_passes_its_local_checks(rehearsal: Rehearsal) -> None:
+    ca = rehearsal.root / ".cloudsite" / "local" / "tls" / "ca.pem"
+    http_port = str(rehearsal.state["http_port"])
+    result = rehearsal.cli(
+        "verify", rehearsal.url, "--ca-bundle", str(ca), "--http-port", http_port
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "note: AWS checks (targets, firewalls, listener policy): not applicable locally"
+        in result.stdout
+    )
+    statuses = {
+        line.split()[0]
+        for line in result.stdout.splitlines()
+        if line.startswith("  ") and line.split()[0] in ("pass", "warn", "fail")
+    }
+    assert "fail" not in statuses
+
+
+def test_local_status_shows_two_healthy_instances_and_their_release(rehearsal: Rehearsal) -> None:
+    result = rehearsal.cli("local", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["instances"]
+    release = rehearsal.state["releases"][-1]
+    assert [(r["instance"], r["container"], r["edge"], r["release"]) for r in rows] == [
+        ("i1", "running", "UP", release),
+        ("i2", "running", "UP", release),
+    ]
+
+
+def test_local_deploy_switches_releases_one_instance_at_a_time_failing_no_request(
+    rehearsal: Rehearsal, figures: list[str]
+) -> None:
+    rehearsal.release("v2")
+    with LoadGenerator(
+        port=rehearsal.state["port"], host="127.0.0.1", page=rehearsal.page, tls=rehearsal.tls
+    ) as load:
+        time.sleep(1)
+        started = time.monotonic()
+        result = rehearsal.cli("local", "deploy")
+        seconds = time.monotonic() - started
+        time.sleep(1)
+    figures.append(
+        f"local deploy ({rehearsal.name}) under load: {seconds:.1f} s, {load.report.summary()}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load.report.failures == 0, load.report.failure_samples
+    assert load.report.requests > 100
+    assert load.report.releases["v1"] > 0 and load.report.releases["v2"] > 0
+    assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
+
+
+def test_a_release_that_cannot_start_is_rolled_back_and_the_site_keeps_serving(
+    rehearsal: Rehearsal,
+) -> None:
+    wsgi = rehearsal.root / rehearsal.wsgi
+    good = wsgi.read_text()
+    wsgi.write_text(good + "\nimport os\n" + DEFECT)
+    rehearsal.release("v3")
+    try:
+        with LoadGenerator(
+            port=rehearsal.state["port"], host="127.0.0.1", page=rehearsal.page, tls=rehearsal.tls
+        ) as load:
+            result = rehearsal.cli("local", "deploy")
+    finally:
+        wsgi.write_text(good)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: local deploy: i1: ValidateService failed; rolled back to the last good "
+        "release, and the site kept serving"
+    ]
+    assert load.report.failures == 0, load.report.failure_samples
+    assert "v3" not in load.report.releases
+    assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
+
+
+def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engine: Engine) -> None:
+    rehearsal.release("v2")
+    before = rehearsal.state
+    result = rehearsal.cli("local", "up")
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = rehearsal.state
+    assert (after["port"], [i["name"] for i in after["instances"]]) == (
+        before["port"],
+        ["i1", "i2"],
+    )
+    names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout.split()
+    mine = sorted(n for n in names if n.startswith(f"cloudsite-local-{rehearsal.name}-"))
+    expected = [f"cloudsite-local-{rehearsal.name}-{i}" for i in ("i1", "i2")]
+    if rehearsal.name == "wanderpage":
+        expected = sorted([*expected, "cloudsite-local-wanderpage-db"])
+    assert mine == expected
+
+
+def test_local_down_leaves_nothing_behind(rehearsal: Rehearsal, engine: Engine) -> None:
+    result = rehearsal.cli("local", "down")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing of the rehearsal is left" in result.stderr
+    assert not (rehearsal.root / ".cloudsite").exists()
+    names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout
+    assert f"cloudsite-local-{rehearsal.name}" not in names
+    images = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    assert f"{rehearsal.name}:release-" not in images
+    volumes = engine.docker("volume", "ls", "--format", "{{.Name}}").stdout
+    assert f"cloudsite-local-{rehearsal.name}" not in volumes
+    networks = engine.docker("network", "ls", "--format", "{{.Name}}").stdout
+    assert f"cloudsite-local-{rehearsal.name}" not in networks
+    with pytest.raises(OSError):  # the edge is gone: nothing answers the URL any more
+        urllib.request.urlopen(rehearsal.url, timeout=3, context=rehearsal.tls)
+
+
+def test_ctrl_c_during_local_up_says_how_to_clear_it_and_local_down_does(
+    engine: Engine, build_env: dict[str, str], tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    require(haproxy_available(), "HAProxy (Debian's haproxy)")
+    root, _, _ = foreign(tmp_path / "interrupted")
+    site = Rehearsal("interrupted", root, engine.script_env(**build_env), "/admin/login/", "")
+    site.release("v1")
+    proc = subprocess.Popen(
+        [CLOUDSITE, "local", "up"],
+        cwd=root,
+        env=site.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # Ctrl-C once the build runs: the edge is up, no release yet
+        seen.append(line)
+        if line.startswith("build: "):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, "".join(seen) + rest
+    said = "interrupted: `cloudsite local up` carries on from what was made; "
+    assert said + "`cloudsite local down` removes it all" in rest
+    down = site.cli("local", "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not (root / ".cloudsite").exists()
+    names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout
+    assert "cloudsite-local-interrupted" not in names
