@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # A PostgreSQL cluster of the project's own, on loopback, for the test suite.
-# Installs Debian's postgresql when it is missing, creates the cluster under .cache/postgres,
-# and prints the DATABASE_URL on stdout.
+# Installs Debian's postgresql when it is missing, creates the cluster, and prints the
+# DATABASE_URL on stdout. The cluster lives where the user that runs it can reach it:
+#   - run as root, PostgreSQL runs as the 'postgres' user, who may not be able to enter the
+#     checkout (a clone under a private folder: mktemp -d, or /root), so the cluster is in
+#     /var/tmp/cloudsite-postgres/<a digest of the checkout's path>, owned by postgres;
+#   - run as anyone else, it runs as that user, in the checkout's .cache/postgres.
 #
 #   scripts/postgres.sh start   create (once) and start; prints DATABASE_URL
 #   scripts/postgres.sh stop    stop the cluster
@@ -13,7 +17,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/common.sh
 source scripts/lib/common.sh
 
-root=$PWD/.cache/postgres
+if [ "$(id -u)" -eq 0 ]; then
+  root=/var/tmp/cloudsite-postgres/$(printf '%s' "$PWD" | sha256sum | cut -c 1-16)
+else
+  root=$PWD/.cache/postgres
+fi
 data=$root/data
 command=${1:-start}
 
@@ -32,8 +40,13 @@ run() {
 
 case "$command" in
   start)
-    mkdir -p "$root"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$root"
+    if [ "$(id -u)" -eq 0 ]; then
+      install -d -m 0755 "$(dirname "$root")"
+      install -d -m 0700 -o postgres "$root"
+    else
+      mkdir -p "$root"
+    fi
+    run test -w "$root" || fail "PostgreSQL: $(run id -un) cannot write $root (a folder above it is private or not its own)"
     if [ ! -f "$data/PG_VERSION" ]; then
       msg "creating a PostgreSQL cluster in $data"
       run "$bindir/initdb" --pgdata="$data" --username=cloudsite --auth=trust \

@@ -19,7 +19,8 @@ Configuration is read in layers, each overriding the one before:
   defaults < cloudsite.toml < CLOUDSITE_* environment variables < flags
 (--set KEY=VALUE, --name, --region, --profile). Unknown keys are errors.
 AWS credentials, profile and region come the standard way; AWS_ENDPOINT_URL
-points every call at another endpoint (moto, LocalStack).
+points every call at another endpoint (tested against moto, as `make emulator`
+runs it: docs/emulators.md).
 
 \b
 Exit codes: 0 ok, 1 the operation failed, 2 bad input or usage, 130 interrupted.

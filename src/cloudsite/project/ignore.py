@@ -6,6 +6,11 @@
 - `.dockerignore` (the source root only, as docker reads it): every pattern is anchored at the
   root; a pattern that matches a folder also matches everything inside it; `!` re-includes.
 Both: `*` and `?` stop at `/`, `**` crosses folders, `[abc]` is a class, `#` starts a comment.
+
+Why not a library: tests/project/test_ignore.py judges these rules against git itself on 65
+tricky cases, and they agree on all of them; pathspec (1.1.1), which black and mypy use, gives
+a different answer on two of them (a folder re-included with `!*/`, and `dir/**/`), and the
+same test says when it stops doing so.
 """
 
 import posixpath
