@@ -17,10 +17,13 @@
 # A failed build or an unhealthy candidate leaves the old container serving, untouched. The
 # swap itself leaves a gap of a few seconds; the AWS pipeline's rollout has none.
 #
-# Reads (passed to the container with `docker run -e NAME`, so from this environment only):
+# Reads, from this environment only:
 #   DJANGO_SECRET_KEY      required: the site's secret key (keep the same one across deploys)
 #   DJANGO_ALLOWED_HOSTS   required: the host names the site answers, comma-separated
-#   DJANGO_*, DATABASE_URL, WEB_CONCURRENCY, GUNICORN_THREADS   optional site settings
+#   DATABASE_URL, DJANGO_SECRET_KEY_FALLBACKS   optional secrets
+#   DJANGO_*, WEB_CONCURRENCY, GUNICORN_THREADS   optional site settings (`docker run -e`)
+# The secrets never reach `docker run -e`, where `docker inspect` shows them: they go to a
+# 0600 file in the volume NAME-secrets, which the site reads at every start (a restart too).
 #   CLOUDSITE_HEALTH_TIMEOUT  seconds to wait for a healthy container (default 60)
 #   CLOUDSITE              the cloudsite command (default: cloudsite on PATH)
 #   BASE_IMAGE, PIP_INDEX_URL   passed on to the build
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
     --name) name=${2:-}; shift 2 ;;
     --port) port=${2:-}; shift 2 ;;
     --bind) bind=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | cut -c3-; exit 0 ;;
+    -h | --help) sed -n '2,30p' "${BASH_SOURCE[0]}" | cut -c3-; exit 0 ;;
     *) fail "docker-deploy: '$1' is not an option" "see deploy/docker-deploy.sh --help" ;;
   esac
 done
@@ -77,9 +80,33 @@ docker tag "$built" "$image"
 
 # ---------------------------------------------------------------- 3. a candidate, checked first
 hardening_flags 30
+secret_names=(DJANGO_SECRET_KEY DJANGO_SECRET_KEY_FALLBACKS DATABASE_URL)
+SECRETS=()
+for var in "${secret_names[@]}"; do
+  [ -z "${!var:-}" ] || SECRETS+=("$var=${!var}")
+done
 while IFS='=' read -r var _; do
-  case "$var" in DJANGO_* | DATABASE_URL | WEB_CONCURRENCY | GUNICORN_THREADS) RUN_FLAGS+=(-e "$var") ;; esac
+  case " ${secret_names[*]} " in *" $var "*) continue ;; esac
+  case "$var" in DJANGO_* | WEB_CONCURRENCY | GUNICORN_THREADS) RUN_FLAGS+=(-e "$var") ;; esac
 done < <(env)
+
+# The secrets, written by the image's own shell into the volume, for the site's user (10001)
+# alone. One file per commit: the running version keeps its own until the next deploy.
+volume="$name-secrets" secrets_file="secrets-${commit:0:12}"
+docker volume create "$volume" >/dev/null
+writer="$name-secrets-writer"
+docker rm --force "$writer" >/dev/null 2>&1 || true
+status=0
+printf '%s\0' "${SECRETS[@]}" "" \
+  | docker run --interactive --name "$writer" --user 0 --network none --entrypoint /bin/sh \
+      --volume "$volume:/s" "$image" -c "umask 077 && cat >/s/$secrets_file.new \
+        && chown 10001:10001 /s/$secrets_file.new && mv /s/$secrets_file.new /s/$secrets_file \
+        && ls -t /s/secrets-* | tail -n +3 | while read -r old; do rm -f \"\$old\"; done" || status=$?
+docker rm "$writer" >/dev/null 2>&1 || true
+[ "$status" = 0 ] || fail "the secrets could not be written to the volume $volume (exit $status)" \
+  "docker volume inspect $volume; the running site was not touched"
+RUN_FLAGS+=(--volume "$volume:/run/cloudsite-secrets:ro" -e CLOUDSITE_SECRETS=file
+  -e "CLOUDSITE_SECRETS_PATH=/run/cloudsite-secrets/$secrets_file")
 
 discard() {  # discard NAME: show its last log lines, then remove it
   docker logs --tail 20 "$1" >&2 2>&1 || true

@@ -6,6 +6,7 @@ The tests run in file order and share one repository and one deployed container.
 
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,8 +79,9 @@ def standalone(
     try:
         yield site
     finally:
-        for suffix in ("", "-candidate", "-previous"):
+        for suffix in ("", "-candidate", "-previous", "-secrets-writer"):
             engine.docker("rm", "--force", site.name + suffix, check=False)
+        engine.docker("volume", "rm", "--force", site.name + "-secrets", check=False)
 
 
 def test_first_deploy_builds_starts_and_prints_the_url(
@@ -95,6 +97,28 @@ def test_first_deploy_builds_starts_and_prints_the_url(
         "inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", standalone.name
     )
     assert restart.stdout.strip() == "unless-stopped"
+
+
+def test_the_secret_key_is_not_in_the_container_s_configuration_and_survives_a_restart(
+    standalone: Standalone, engine: Engine
+) -> None:
+    """docs/security.md, finding 6: `docker inspect` shows the environment, not the volume's
+    file; a restart by Docker (a crash, a reboot) reads the file again."""
+    key = standalone.env["DJANGO_SECRET_KEY"]
+    config = engine.docker("inspect", standalone.name).stdout
+    assert key not in config
+    assert "DJANGO_ALLOWED_HOSTS=" + SITE_HOST in config  # settings still travel as -e
+    assert f"{standalone.name}-secrets" in config  # the volume, mounted
+    engine.docker("restart", "--time", "5", standalone.name)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if http_get(f"http://127.0.0.1:{standalone.port}/", host=SITE_HOST)[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    assert http_get(f"http://127.0.0.1:{standalone.port}/", host=SITE_HOST)[0] == 200
 
 
 def test_redeploy_replaces_the_container_with_the_new_commit(
@@ -140,6 +164,26 @@ def test_unknown_ref_fails_with_the_reason_and_changes_nothing(
         engine.docker("inspect", "--format", "{{.Id}}", standalone.name, check=False).stdout
         == serving
     )
+
+
+def test_a_ref_or_repository_that_looks_like_a_git_option_is_never_taken_for_one(
+    standalone: Standalone, engine: Engine, tmp_path: Path
+) -> None:
+    """docs/security.md, finding 8. `git checkout --orphan=NAME` would have "succeeded" and
+    deployed whatever HEAD was; `--upload-pack` would have named a command for git to run."""
+    serving = engine.docker("inspect", "--format", "{{.Id}}", standalone.name).stdout
+    result = standalone.deploy("--ref", "--orphan=cstest-evil")
+    assert result.returncode == 1
+    assert "error: git checkout --orphan=cstest-evil failed: no such branch" in result.stderr
+    mark = tmp_path / "ran"
+    argv = [str(SCRIPT), "--repo", f"--upload-pack=touch {mark}", "--name", standalone.name]
+    result = subprocess.run(
+        argv, env=standalone.env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 1
+    assert f"error: git clone --upload-pack=touch {mark} failed" in result.stderr
+    assert not mark.exists()
+    assert engine.docker("inspect", "--format", "{{.Id}}", standalone.name).stdout == serving
 
 
 def test_missing_secret_key_is_refused_before_anything_happens(tmp_path: Path) -> None:

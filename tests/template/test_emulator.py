@@ -214,11 +214,15 @@ def test_instance_role_reaches_only_its_own_resources(
     statements = {s["Sid"]: s for s in document["Statement"]}
     assert (
         statements["ReadDeployBundles"]["Resource"]
-        == f"arn:aws:s3:::{live.outputs['ArtifactBucketName']}/*"
+        == f"arn:aws:s3:::{live.outputs['ArtifactBucketName']}/*/Bundle/*"
     )
     assert statements["EcrLogin"]["Resource"] == "*"
-    stars = [sid for sid, s in statements.items() if s["Resource"] == "*"]
+    stars = [sid for sid, s in statements.items() if s.get("Resource") == "*"]
     assert stars == ["EcrLogin", "SeeOwnReadiness"]
+    deny = statements["NoOtherSettings"]  # what AmazonSSMManagedInstanceCore allows, taken back
+    assert (deny["Effect"], "Resource" in deny) == ("Deny", False)
+    assert deny["NotResource"] == statements["ReadOwnSettings"]["Resource"]
+    assert all(f"parameter/cloudsite/{live.name}" in arn for arn in deny["NotResource"])
     secrets = statements["ReadOwnSecrets"]["Resource"]
     secrets = secrets if isinstance(secrets, list) else [secrets]
     expected = [live.outputs["SecretKeyArn"]]

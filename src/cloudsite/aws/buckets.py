@@ -11,8 +11,10 @@ GONE = {"NoSuchBucket", "404", "NotFound"}
 
 
 def bucket_url(bucket: str, *, region: str, key: str) -> str:
-    """The virtual-hosted URL CloudFormation reads a TemplateURL from."""
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+    """The virtual-hosted URL CloudFormation reads a TemplateURL from (China's regions have
+    their own domain)."""
+    domain = "amazonaws.com.cn" if partition(region) == "aws-cn" else "amazonaws.com"
+    return f"https://{bucket}.s3.{region}.{domain}/{key}"
 
 
 def bucket_ensure(s3: Any, bucket: str, *, region: str, stack: str) -> None:
@@ -43,7 +45,7 @@ def bucket_ensure(s3: Any, bucket: str, *, region: str, stack: str) -> None:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(_tls_only(bucket)))
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only(bucket, region=region)))
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket,
         LifecycleConfiguration={
@@ -55,7 +57,21 @@ def bucket_ensure(s3: Any, bucket: str, *, region: str, stack: str) -> None:
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": STACK_TAG, "Value": stack}]})
 
 
-def _tls_only(bucket: str) -> dict[str, Any]:
+def partition(region: str) -> str:
+    """The ARN partition a region belongs to: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b."""
+    for prefix, name in (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+    ):
+        if region.startswith(prefix):
+            return name
+    return "aws"
+
+
+def tls_only(bucket: str, *, region: str) -> dict[str, Any]:
+    arn = f"arn:{partition(region)}:s3:::{bucket}"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -64,7 +80,7 @@ def _tls_only(bucket: str) -> dict[str, Any]:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Resource": [arn, f"{arn}/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ],

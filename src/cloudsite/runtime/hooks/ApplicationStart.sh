@@ -2,7 +2,8 @@
 # CodeDeploy ApplicationStart: start the new version as the container `cloudsite-web`
 # (docs/interfaces.md, 5): read-only, a tmpfs /tmp, no capabilities, no privilege gain,
 # restarted by Docker unless stopped, logging to CloudWatch through the awslogs driver.
-# Non-secret settings come from SSM as environment variables. The secrets come from Secrets
+# Non-secret settings come from SSM (DJANGO_* and the database's address only) through a 0600
+# env file, never through the hook's own environment. The secrets come from Secrets
 # Manager and travel through a pipe into the running container (`docker exec -i`), so they
 # never appear in `docker inspect`, a command line, a file or a log line.
 #
@@ -20,10 +21,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 msg "${LIFECYCLE_EVENT:-ApplicationStart} of deployment ${DEPLOYMENT_ID:-?}"
 load_instance_env
 image=$(bundle_image_uri)
+lock_secrets
 read_settings
 read_secrets
 container_flags
-lock_secrets
 # ApplicationStop normally removed it; a deployment that failed half-way may have left one.
 container_stop "$CLOUDSITE_CONTAINER"
 

@@ -8,8 +8,9 @@
 #   instance_defaults       the defaults alone, for a hook that runs without an env file
 #   bundle_image_uri        the image of the revision being deployed (the bundle's image-uri)
 #   registry_login URI      `docker login` to URI's registry with an ECR token
-#   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH, exported;
-#                           their names land in SETTINGS
+#   read_settings           the SSM parameters under CLOUDSITE_PARAMETER_PATH: only DJANGO_*
+#                           and a few listed names pass; never exported, they go to SETTING
+#                           (name -> value), SETTINGS (names) and a 0600 env file for docker
 #   read_secrets            Secrets Manager -> SECRETS, "NAME=VALUE" records that go to the
 #                           container through a pipe only (never argv, env of docker, a file or a log):
 #                           DJANGO_SECRET_KEY, DJANGO_SECRET_KEY_FALLBACKS during a rotation,
@@ -34,7 +35,8 @@
 #   CLOUDSITE_CONTAINER         optional: the container name (default cloudsite-web)
 #   CLOUDSITE_LOG_DRIVER        optional: docker log driver (default awslogs; json-file locally)
 #   CLOUDSITE_BIND_ADDRESS      optional: host address the port is published on (default: all)
-#   CLOUDSITE_DOCKER_NETWORK    optional: docker network (default: the engine's bridge)
+#   CLOUDSITE_DOCKER_NETWORK    optional: docker network (default: the engine's bridge); `host`
+#                               only with an env file other than /etc/cloudsite/env (tests)
 #   CLOUDSITE_VALIDATE_TIMEOUT  optional: seconds ValidateService waits (default 120)
 #   CLOUDSITE_STOP_TIMEOUT      optional: seconds a stop waits for in-flight requests (default 30)
 #   CLOUDSITE_STATE_DIR         optional: where the secrets' fingerprints are kept (default
@@ -101,61 +103,97 @@ registry_login() {
 
 # Parses the JSON on stdin into NUL-separated records. Python 3 is on every Amazon Linux host
 # (3.9 on AL2023: keep this free of newer syntax).
+#
+# A setting is handed to the container, never to the hooks (they run as root): only the names
+# below pass, so a parameter written on the stack's path cannot reach docker, the dynamic
+# loader, the shell or the AWS CLI (docs/security.md, finding 1).
 _records() {
   python3 -c '
 import json, os, re, sys, urllib.parse
+SECRETS = ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FALLBACKS", "DATABASE_URL", "DATABASE_PASSWORD")
+ALSO = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE",
+        "WEB_CONCURRENCY", "GUNICORN_THREADS")
+RESERVED = ("CLOUDSITE_", "AWS_", "DOCKER_", "LD_", "BASH_", "PYTHON")
+def setting(where, name, value):
+    def refuse(reason):
+        sys.exit("error: %s: %s" % (where, reason))
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        refuse("%r is not a variable name" % name)
+    if name in SECRETS:
+        refuse("secrets belong in Secrets Manager")
+    if name == "DJANGO_SETTINGS_MODULE":
+        refuse("the image sets DJANGO_SETTINGS_MODULE; it cannot be changed")
+    if name.startswith(RESERVED) or name in ("PATH", "IFS", "ENV", "SHELLOPTS") or name.endswith("_PROXY"):
+        refuse("refused: %s would change how the hooks, docker or Python run" % name)
+    if not (name.startswith("DJANGO_") or name in ALSO):
+        refuse("not a setting the hooks hand over (only DJANGO_* and %s)" % ", ".join(ALSO))
+    if re.search(r"[\0\r\n]", value):
+        refuse("the value spans lines, which an env file cannot carry")
+    return [name, value]
 doc = json.load(sys.stdin)
 out = []
-if sys.argv[1] == "file":  # a local settings or secrets file: {NAME: value}
+if sys.argv[1] == "settings-file":  # cloudsite local: {NAME: value}
+    for name, value in sorted(doc.items()):
+        out += setting("settings file, " + name, name, str(value))
+elif sys.argv[1] == "secrets-file":  # cloudsite local: {NAME: value}
     for name, value in sorted(doc.items()):
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-            sys.exit("error: %r is not a variable name" % name)
+            sys.exit("error: secrets file: %r is not a variable name" % name)
         out += [name, str(value)]
 elif sys.argv[1] == "settings":
     for parameter in doc.get("Parameters", []):
         path = parameter["Name"]
-        name = path.rsplit("/", 1)[-1]
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-            sys.exit("error: SSM parameter %s: %r is not a variable name" % (path, name))
-        if name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_PASSWORD"):
-            sys.exit("error: SSM parameter %s: secrets belong in Secrets Manager" % path)
-        out += [name, parameter["Value"]]
+        out += setting("SSM parameter " + path, path.rsplit("/", 1)[-1], parameter["Value"])
 else:  # the RDS-managed secret holds username and password; the rest comes from the settings
     def quote(value):
         return urllib.parse.quote(str(value), safe="")
     env = os.environ
     out.append("DATABASE_URL=postgres://%s:%s@%s:%s/%s?sslmode=%s" % (
         quote(doc["username"]), quote(doc["password"]), env["DATABASE_HOST"],
-        env.get("DATABASE_PORT", "5432"), quote(env.get("DATABASE_NAME", "postgres")),
-        env.get("DATABASE_SSLMODE", "require")))
+        env.get("DATABASE_PORT") or "5432", quote(env.get("DATABASE_NAME") or "postgres"),
+        env.get("DATABASE_SSLMODE") or "require"))
 sys.stdout.write("".join(field + "\0" for field in out))
 ' "$1"
 }
 
-read_settings() {
+_settings_env_file() { printf '%s/%s.settings.env' "$CLOUDSITE_STATE_DIR" "$CLOUDSITE_CONTAINER"; }
+
+# Keeps the settings in SETTING (name -> value, not exported: the hooks' own environment
+# never changes) and writes them to the 0600 env file that container_flags hands docker.
+_keep_settings() {
+  local records=("$@") i file
   SETTINGS=()
-  local json records=() i
+  declare -gA SETTING=()
+  for ((i = 0; i < ${#records[@]}; i += 2)); do
+    SETTINGS+=("${records[i]}")
+    SETTING[${records[i]}]=${records[i + 1]}
+  done
+  file=$(_settings_env_file)
+  (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR" && rm -f "$file" && : >"$file")
+  for ((i = 0; i < ${#records[@]}; i += 2)); do
+    printf '%s=%s\n' "${records[i]}" "${records[i + 1]}" >>"$file"
+  done
+}
+
+read_settings() {
+  local json records=()
   if [ -n "${CLOUDSITE_SETTINGS_FILE:-}" ]; then  # `cloudsite local`: no SSM
-    mapfile -d '' records < <(_records file <"$CLOUDSITE_SETTINGS_FILE")
-    wait $! || fail "$CLOUDSITE_SETTINGS_FILE: not a JSON object of settings"
-    for ((i = 0; i < ${#records[@]}; i += 2)); do
-      export "${records[i]}=${records[i + 1]}"
-      SETTINGS+=("${records[i]}")
-    done
+    mapfile -d '' records < <(_records settings-file <"$CLOUDSITE_SETTINGS_FILE")
+    wait $! || fail "$CLOUDSITE_SETTINGS_FILE: not a JSON object of settings the hooks accept (see above)"
+    _keep_settings "${records[@]}"
     msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_SETTINGS_FILE (${SETTINGS[*]})"
     return 0
   fi
-  [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ] || return 0
-  json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
-    --with-decryption --output json) \
-    || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
-  mapfile -d '' records < <(_records settings <<<"$json")
-  wait $! || fail "SSM: the parameters under $CLOUDSITE_PARAMETER_PATH are not usable (see above)"
-  for ((i = 0; i < ${#records[@]}; i += 2)); do
-    export "${records[i]}=${records[i + 1]}"
-    SETTINGS+=("${records[i]}")
-  done
-  msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_PARAMETER_PATH (${SETTINGS[*]})"
+  if [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ]; then
+    json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
+      --with-decryption --output json) \
+      || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
+    mapfile -d '' records < <(_records settings <<<"$json")
+    wait $! || fail "SSM: the parameters under $CLOUDSITE_PARAMETER_PATH are not usable (see above)" \
+      "rename or delete that parameter; docs/security.md lists the names the hooks accept"
+  fi
+  _keep_settings "${records[@]}"
+  msg "settings: ${#SETTINGS[@]} from ${CLOUDSITE_PARAMETER_PATH:-nowhere} (${SETTINGS[*]})"
 }
 
 _secret_string() {
@@ -215,7 +253,7 @@ read_secrets() {
   SECRETS=()
   local database records=()
   if [ -n "${CLOUDSITE_SECRETS_FILE:-}" ]; then  # `cloudsite local`: no Secrets Manager
-    mapfile -d '' records < <(_records file <"$CLOUDSITE_SECRETS_FILE")
+    mapfile -d '' records < <(_records secrets-file <"$CLOUDSITE_SECRETS_FILE")
     wait $! || fail "$CLOUDSITE_SECRETS_FILE: not a JSON object of secrets"
     local i
     for ((i = 0; i < ${#records[@]}; i += 2)); do SECRETS+=("${records[i]}=${records[i + 1]}"); done
@@ -225,10 +263,12 @@ read_secrets() {
   fi
   _secret_keys
   if [ -n "${CLOUDSITE_DATABASE_SECRET_ARN:-}" ]; then
-    [ -n "${DATABASE_HOST:-}" ] || fail "settings: DATABASE_HOST is not set" \
+    [ -n "${SETTING[DATABASE_HOST]:-}" ] || fail "settings: DATABASE_HOST is not set" \
       "with a database, $CLOUDSITE_PARAMETER_PATH holds DATABASE_HOST, DATABASE_PORT and DATABASE_NAME"
     database=$(_secret_string "$CLOUDSITE_DATABASE_SECRET_ARN")
-    mapfile -d '' records < <(_records database <<<"$database")
+    mapfile -d '' records < <(DATABASE_HOST=${SETTING[DATABASE_HOST]} \
+      DATABASE_PORT=${SETTING[DATABASE_PORT]:-} DATABASE_NAME=${SETTING[DATABASE_NAME]:-} \
+      DATABASE_SSLMODE=${SETTING[DATABASE_SSLMODE]:-} _records database <<<"$database")
     wait $! || fail "Secrets Manager: $CLOUDSITE_DATABASE_SECRET_ARN has no username and password"
     SECRETS+=("${records[@]}")
   fi
@@ -249,9 +289,12 @@ container_flags() {
   else
     RUN_FLAGS+=(--log-driver "$CLOUDSITE_LOG_DRIVER")
   fi
+  if [ "$CLOUDSITE_DOCKER_NETWORK" = host ] && [ "${CLOUDSITE_ENV_FILE:-/etc/cloudsite/env}" = /etc/cloudsite/env ]; then
+    fail "CLOUDSITE_DOCKER_NETWORK=host: refused on an instance" \
+      "the site would share the instance's network; only a test or rehearsal env file may ask for it"
+  fi
   [ -n "$CLOUDSITE_DOCKER_NETWORK" ] && RUN_FLAGS+=(--network "$CLOUDSITE_DOCKER_NETWORK")
-  local name
-  for name in "${SETTINGS[@]}"; do RUN_FLAGS+=(-e "$name"); done
+  RUN_FLAGS+=(--env-file "$(_settings_env_file)")
 }
 
 container_stop() {
