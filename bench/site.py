@@ -1,6 +1,7 @@
 """The site under load, beside three references, in one run on one machine. Prints figures.
 
-    .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--no-lighthouse]
+    .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--sweep-duration 5]
+                                   [--no-sweep] [--no-foreign] [--no-lighthouse]
 
 What runs (each on a free loopback port, all stopped at the end):
   ours       the reference site through the runtime layer, as the image serves it (gunicorn
@@ -8,8 +9,15 @@ What runs (each on a free loopback port, all stopped at the end):
              /, /healthz and a hashed static file (the hero's AVIF), as the load balancer
              sends them (X-Forwarded-Proto: https, so no redirect)
   ceiling    nginx serving the home page's rendered bytes as a static file
-  hello      a bare Django "hello" view on stock gunicorn (defaults: one sync worker)
+  hello      a bare Django "hello" view on the image's exact gunicorn configuration (like for
+             like), and on stock gunicorn (one sync worker), the first version's reference
   runserver  the original design: Django's development server on the same home page
+
+Then the sweep: each worker model in SWEEP (gunicorn sync and gthread, and Granian, an
+alternative server) serves our home page and hello, at 32 and 128 connections, with keep-alive
+and without; then a like-for-like summary and hello's best configuration. Then a foreign page:
+`django-admin startproject`'s /admin/login/ served by the project alone and through the layer,
+which gives the layer's overhead.
 
 Load comes from Debian's wrk (2 threads, --connections, --duration). Then Lighthouse (npm,
 bench/lighthouse/) runs Debian's Chromium on our home page and prints its four category scores
@@ -32,7 +40,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +87,8 @@ def serving(argv: list[str], *, port: int, log: Path, **popen: object) -> Iterat
                     time.sleep(0.1)
             yield f"http://127.0.0.1:{port}"
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with suppress(ProcessLookupError):  # it may have exited on its own
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -112,14 +121,93 @@ def site_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+# ---------------------------------------------------------------------------- server configurations
+@dataclass(frozen=True)
+class Server:
+    """One way to serve a WSGI application. `default` is the image's own configuration,
+    cloudsite.runtime.gunicorn_conf as it is; the others override only the worker model."""
+
+    name: str
+    kind: str = "gunicorn"  # or "granian"
+    worker_class: str = ""
+    workers: int = 0
+    threads: int = 0
+
+    def argv(self, app: str, port: int) -> list[str]:
+        if self.kind == "granian":
+            return [
+                str(granian()), "--interface", "wsgi", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(self.workers),
+                "--blocking-threads", str(self.threads or 1), "--no-ws", app,
+            ]  # fmt: skip
+        # Every gunicorn, hello's too, reads the image's configuration file: the same
+        # keep-alive, timeouts, logging and preload. Only what the sweep varies is overridden.
+        argv = [
+            PYTHON, "-m", "gunicorn", "--config", "python:cloudsite.runtime.gunicorn_conf",
+            "--bind", f"127.0.0.1:{port}",
+        ]  # fmt: skip
+        if self.worker_class:
+            argv += ["--worker-class", self.worker_class]
+            argv += ["--workers", str(self.workers), "--threads", str(self.threads or 1)]
+        return [*argv, app]
+
+
+CORES = os.cpu_count() or 2
+DEFAULT = Server("default (the image's gunicorn_conf)")
+SWEEP = (
+    Server(f"gunicorn sync w={CORES}", worker_class="sync", workers=CORES),
+    Server(f"gunicorn sync w={2 * CORES}", worker_class="sync", workers=2 * CORES),
+    Server(f"gunicorn sync w={2 * CORES + 1}", worker_class="sync", workers=2 * CORES + 1),
+    Server(f"gunicorn gthread w={CORES} t=1", worker_class="gthread", workers=CORES, threads=1),
+    Server(f"gunicorn gthread w={CORES} t=2", worker_class="gthread", workers=CORES, threads=2),
+    Server(f"gunicorn gthread w={CORES} t=4", worker_class="gthread", workers=CORES, threads=4),
+    Server(
+        f"gunicorn gthread w={2 * CORES + 1} t=4",
+        worker_class="gthread",
+        workers=2 * CORES + 1,
+        threads=4,
+    ),
+    Server(f"granian wsgi w={CORES}", kind="granian", workers=CORES),
+)
+GRANIAN = "granian==2.8.9"  # the alternative server: Rust, well kept; for the sweep only
+
+
+def granian() -> Path:
+    """Granian in a virtualenv of its own under .cache/ (it is no dependency of ours) that
+    also sees .venv's packages, cloudsite's editable install included (a .pth file)."""
+    venv = ROOT / ".cache" / "bench" / GRANIAN.replace("==", "-")
+    if not (venv / "bin" / "granian").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", GRANIAN], check=True)
+        paths = ("import sysconfig; print(sysconfig.get_paths()['purelib'])",)
+        ours, theirs = (
+            subprocess.run(
+                [python, "-c", *paths], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for python in (PYTHON, str(venv / "bin" / "python"))
+        )
+        Path(theirs, "cloudsite-bench.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    return venv / "bin" / "granian"
+
+
+@contextmanager
+def serve(server: Server, *, app: str, cwd: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    port = free_port()
+    if server.kind == "granian":  # gunicorn puts its working folder on the path; granian not
+        env = {
+            **env,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(cwd), env.get("PYTHONPATH")) if p),
+        }
+    with serving(server.argv(app, port), port=port, log=log, cwd=cwd, env=env) as url:
+        yield url
+
+
 @contextmanager
 def site_gunicorn(workdir: Path, *, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    argv = [
-        PYTHON, "-m", "gunicorn", "--config", "python:cloudsite.runtime.gunicorn_conf",
-        "--bind", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    with serving(argv, port=port, log=workdir / "ours.log", cwd=SITE, env=env) as url:
+    with serve(
+        DEFAULT, app="cloudsite.runtime.wsgi:application", cwd=SITE, env=env,
+        log=workdir / "ours.log",
+    ) as url:  # fmt: skip
         yield url
 
 
@@ -163,6 +251,8 @@ def nginx_static(workdir: Path, *, body: bytes) -> Iterator[str]:
 
 
 HELLO = """
+import time
+
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse
@@ -172,30 +262,54 @@ settings.configure(
     DEBUG=False, SECRET_KEY="bench-only", ALLOWED_HOSTS=["127.0.0.1"], ROOT_URLCONF=__name__,
     MIDDLEWARE=[], INSTALLED_APPS=[],
 )
-urlpatterns = [path("", lambda request: HttpResponse("hello"))]
+def wait(request):
+    time.sleep(0.02)  # a page that waits 20 ms on a database or another service
+    return HttpResponse("waited")
+
+
+urlpatterns = [path("", lambda request: HttpResponse("hello")), path("wait", wait)]
 application = get_wsgi_application()
 """
 
 
+def stock_env() -> dict[str, str]:
+    """This environment without what tunes our server or configures a Django."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "GUNICORN_THREADS", "DATABASE_URL")
+        and not k.startswith(("DJANGO_", "CLOUDSITE_"))
+    }
+
+
+def hello_dir(workdir: Path) -> Path:
+    folder = workdir / "hello"
+    if not folder.is_dir():
+        folder.mkdir()
+        (folder / "hello.py").write_text(HELLO)
+    return folder
+
+
 @contextmanager
-def hello_gunicorn(workdir: Path) -> Iterator[str]:
-    """gunicorn's defaults (one sync worker); only the control socket is off, so this
-    instance cannot take over another gunicorn's ~/.gunicorn/gunicorn.ctl."""
-    (workdir / "hello").mkdir()
-    (workdir / "hello" / "hello.py").write_text(HELLO)
+def hello(workdir: Path, server: Server = DEFAULT) -> Iterator[str]:
+    """The bare hello view on `server`: by default the image's exact gunicorn configuration."""
+    with serve(
+        server, app="hello:application", cwd=hello_dir(workdir), env=stock_env(),
+        log=workdir / "hello.log",
+    ) as url:  # fmt: skip
+        yield url
+
+
+@contextmanager
+def hello_stock(workdir: Path) -> Iterator[str]:
+    """gunicorn's defaults (one sync worker), as the first version of this benchmark ran it;
+    only the control socket is off, so it cannot take over another gunicorn's."""
     port = free_port()
     argv = [PYTHON, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{port}"]
-    # gunicorn reads these two itself; what tunes our server must not tune the reference.
-    stock = {
-        k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS")
-    }
     with serving(
-        [*argv, "hello:application"],
-        port=port,
-        log=workdir / "hello.log",
-        cwd=workdir / "hello",
-        env=stock,
-    ) as url:
+        [*argv, "hello:application"], port=port, log=workdir / "hello.log",
+        cwd=hello_dir(workdir), env=stock_env(),
+    ) as url:  # fmt: skip
         yield url
 
 
@@ -355,19 +469,191 @@ def load_everything(
         wrk("ours: /healthz", f"{ours}/healthz", headers={}, **load),
         wrk("ours: static (hero AVIF)", f"{ours}{hero.group(0)}", headers=FORWARDED, **load),
     ]
-    ceiling = stack.enter_context(nginx_static(workdir, body=home))
-    results.append(wrk("ceiling: nginx, same bytes", f"{ceiling}/", headers={}, **load))
-    hello = stack.enter_context(hello_gunicorn(workdir))
-    results.append(wrk("hello: Django on stock gunicorn", f"{hello}/", headers={}, **load))
+    with nginx_static(workdir, body=home) as ceiling:
+        results.append(wrk("ceiling: nginx, same bytes", f"{ceiling}/", headers={}, **load))
+    with hello(workdir) as url:
+        results.append(wrk("hello: same configuration as ours", f"{url}/", headers={}, **load))
+    with hello_stock(workdir) as url:
+        results.append(wrk("hello: stock gunicorn (1 sync)", f"{url}/", headers={}, **load))
     dev = stack.enter_context(runserver(workdir, env=env))
     results.append(wrk("original: runserver, same page", f"{dev}/", headers=FORWARDED, **load))
     return results
 
 
+# ---------------------------------------------------------------------------- the sweep
+CLOSE = {"Connection": "close"}  # keep-alive off: a new connection for every request
+
+
+@dataclass(frozen=True)
+class Point:
+    server: Server
+    target: str
+    connections: int
+    keepalive: bool
+    result: Result
+
+
+def sweep(
+    workdir: Path, *, env: dict[str, str], duration: int, servers: tuple[Server, ...]
+) -> list[Point]:
+    """Each server configuration with our home page and with hello, at 32 and 128
+    connections, with keep-alive and without. Prints each row as it is measured."""
+    print(
+        f"\nthe sweep: {duration} s per row\n{'server':30} {'target':6} {'conns':>5} "
+        f"{'keep-alive':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'load':>6}"
+    )
+    points = []
+    for server in servers:
+        for target in ("ours", "hello"):
+            if target == "ours":
+                context = serve(
+                    server, app="cloudsite.runtime.wsgi:application", cwd=SITE, env=env,
+                    log=workdir / "sweep.log",
+                )  # fmt: skip
+                headers = FORWARDED
+            else:
+                context = hello(workdir, server)
+                headers = {}
+            with context as url:
+                rows = [(target, "/", c, k) for c in (32, 128) for k in (True, False)]
+                if target == "hello":  # and how many requests that wait it serves at once
+                    rows.append(("wait", "/wait", 32, True))
+                for name, path, connections, keepalive in rows:
+                    result = wrk(
+                        name, f"{url}{path}", connections=connections, duration=duration,
+                        headers=headers if keepalive else {**headers, **CLOSE},
+                    )  # fmt: skip
+                    points.append(Point(server, name, connections, keepalive, result))
+                    print(
+                        f"{server.name:30} {name:6} {connections:5d} "
+                        f"{'on' if keepalive else 'off':>10} "
+                        f"{result.requests_per_second:8.0f} {result.p50_ms:8.2f} "
+                        f"{result.p99_ms:8.2f} {result.errors:7d} {result.load:6.2f}",
+                        flush=True,
+                    )
+    return points
+
+
+def summarise(points: list[Point], *, default: tuple[Result, Result]) -> None:
+    """Like for like: ours and hello on the same configuration, for each one, at 32
+    connections with keep-alive (what the load balancer sends); then hello's best."""
+
+    def at(server: Server, target: str, keepalive: bool = True) -> Result:
+        return next(
+            p.result
+            for p in points
+            if p.server == server and p.target == target and p.connections == 32
+            and p.keepalive == keepalive
+        )  # fmt: skip
+
+    print(f"\nlike for like, 32 connections, keep-alive on\n{'server':36} {'ours':>7} "
+          f"{'hello':>7} {'ratio':>6} {'ours p99':>9} {'hello p99':>9} {'wait':>7}")  # fmt: skip
+    ours, plain = default
+    print(
+        f"{DEFAULT.name:36} {ours.requests_per_second:7.0f} {plain.requests_per_second:7.0f} "
+        f"{ours.requests_per_second / plain.requests_per_second:5.2f}x {ours.p99_ms:9.2f} "
+        f"{plain.p99_ms:9.2f}"
+    )
+    for server in (s for s in SWEEP if any(p.server == s for p in points)):
+        o, h, w = at(server, "ours"), at(server, "hello"), at(server, "wait")
+        print(
+            f"{server.name:36} {o.requests_per_second:7.0f} {h.requests_per_second:7.0f} "
+            f"{o.requests_per_second / h.requests_per_second:5.2f}x {o.p99_ms:9.2f} "
+            f"{h.p99_ms:9.2f} {w.requests_per_second:7.0f}"
+        )
+    best = max(
+        (p for p in points if p.target == "hello" and p.connections == 32 and p.keepalive),
+        key=lambda p: p.result.requests_per_second,
+    )
+    theirs = at(best.server, "ours")
+    print(
+        f"hello's best: {best.server.name}, {best.result.requests_per_second:.0f} req/s "
+        f"(p99 {best.result.p99_ms:.2f} ms); ours there {theirs.requests_per_second:.0f} "
+        f"req/s, {theirs.requests_per_second / best.result.requests_per_second:.2f}x; "
+        f"ours on the default vs hello's best: "
+        f"{ours.requests_per_second / best.result.requests_per_second:.2f}x"
+    )
+
+
+# ---------------------------------------------------------------------------- a foreign page
+PLAIN_SETTINGS = """
+from mysite.settings import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+"""
+FOREIGN_PAGE = "/admin/login/"  # startproject has no "/" of its own: with DEBUG off, a 404
+
+
+def foreign(workdir: Path, *, duration: int, rounds: int = 3) -> None:
+    """A `django-admin startproject` page served by the image's gunicorn configuration twice:
+    by the project's own WSGI application and settings (DEBUG off), and through the layer (the
+    production settings, the front: health wrapper, headers, the JSON request log). The two
+    alternate, `rounds` times each, and the medians are compared."""
+    from tests.support.corpus import startproject
+
+    project = startproject(workdir / "foreign" / "mysite")
+    (workdir / "foreign" / "plain").mkdir()
+    (workdir / "foreign" / "plain" / "plain_settings.py").write_text(PLAIN_SETTINGS)
+    plain = {
+        **stock_env(),
+        "DJANGO_SETTINGS_MODULE": "plain_settings",
+        "PYTHONPATH": os.pathsep.join([str(workdir / "foreign" / "plain"), str(project)]),
+    }
+    layered = layer_env(project, workdir / "foreign" / "layer")
+    layered.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="127.0.0.1")
+    for env, commands in ((plain, ["migrate"]), (layered, ["migrate", "collectstatic"])):
+        for command in commands:
+            subprocess.run(
+                [PYTHON, "manage.py", command, "--no-input"],
+                cwd=project, env=env, check=True, capture_output=True,
+            )  # fmt: skip
+    ways = {
+        "alone": ("mysite.wsgi:application", plain),
+        "layer": ("cloudsite.runtime.wsgi:application", layered),
+    }
+    results: dict[tuple[str, bool], list[Result]] = {}
+    for _ in range(rounds):
+        for name, (app, env) in ways.items():
+            with serve(DEFAULT, app=app, cwd=project, env=env, log=workdir / "foreign.log") as url:
+                assert fetch(url + FOREIGN_PAGE, headers=FORWARDED), f"{name}: no page"
+                for keepalive in (True, False):
+                    results.setdefault((name, keepalive), []).append(
+                        wrk(
+                            name,
+                            url + FOREIGN_PAGE,
+                            connections=32,
+                            duration=duration,
+                            headers=FORWARDED if keepalive else {**FORWARDED, **CLOSE},
+                        )
+                    )
+
+    def median(runs: list[Result]) -> Result:
+        return sorted(runs, key=lambda r: r.requests_per_second)[len(runs) // 2]
+
+    print(f"\nstartproject {FOREIGN_PAGE}, {DEFAULT.name}, 32 connections, median of {rounds}")
+    for keepalive in (True, False):
+        alone, layer = (median(results[name, keepalive]) for name in ways)
+        overhead = 1 - layer.requests_per_second / alone.requests_per_second
+        runs = {
+            n: "/".join(f"{r.requests_per_second:.0f}" for r in results[n, keepalive]) for n in ways
+        }
+        print(
+            f"  keep-alive {'on ' if keepalive else 'off'}  alone {alone.requests_per_second:5.0f} "
+            f"req/s (p99 {alone.p99_ms:.2f} ms; {runs['alone']})  layer "
+            f"{layer.requests_per_second:5.0f} req/s (p99 {layer.p99_ms:.2f} ms; {runs['layer']})"
+            f"  overhead {overhead:.1%}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--sweep-duration", type=int, default=5, help="seconds per sweep row")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-sweep", action="store_true", help="no worker-model sweep")
+    parser.add_argument("--only", default="", help="sweep only servers whose name has this")
+    parser.add_argument("--no-foreign", action="store_true", help="no startproject page")
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="Lighthouse only, no wrk")
     args = parser.parse_args()
@@ -391,6 +677,12 @@ def main() -> int:
         if not args.no_load:
             results = load_everything(stack, workdir=workdir, env=env, ours=ours, load=load)
             print_table(results, reference=results[0])
+            if not args.no_sweep:
+                servers = tuple(s for s in SWEEP if args.only in s.name)
+                points = sweep(workdir, env=env, duration=args.sweep_duration, servers=servers)
+                summarise(points, default=(results[0], results[4]))
+            if not args.no_foreign:
+                foreign(workdir, duration=args.duration)
         if not args.no_lighthouse:
             lighthouse(f"{ours}/")
     return 0

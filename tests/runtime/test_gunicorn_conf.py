@@ -4,6 +4,7 @@ overrides, and the timeouts a load balancer needs. (Served for real: test_server
 
 import importlib.util
 import json
+import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,18 @@ def read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     return configured
 
 
-def test_a_wsgi_project_is_served_by_the_layer_s_front_on_threaded_workers(read: Any) -> None:
+def test_a_wsgi_project_is_served_by_the_layer_s_front_on_sync_workers_one_per_cpu(
+    read: Any,
+) -> None:
     config = read("wsgi")
     assert config["wsgi_app"] == "cloudsite.runtime.wsgi:application"
-    assert (config["worker_class"], config["threads"]) == ("gthread", 4)
+    assert (config["worker_class"], config["threads"]) == ("sync", 1)
+    assert config["workers"] == (os.cpu_count() or 1)
+
+
+def test_more_than_one_thread_switches_to_gthread_workers(read: Any) -> None:
+    assert read("wsgi", GUNICORN_THREADS="4")["worker_class"] == "gthread"
+    assert read("wsgi", GUNICORN_THREADS="1")["worker_class"] == "sync"
 
 
 def test_an_asgi_project_is_served_by_the_layer_s_asgi_front_on_uvicorn_workers(

@@ -4,8 +4,14 @@ the environment variables below override them.
 https://docs.gunicorn.org/en/stable/settings.html
 
     PORT                 listen port (bind 0.0.0.0:PORT)
-    WEB_CONCURRENCY      worker processes (default: 2 x CPUs + 1)
-    GUNICORN_THREADS     threads per worker (default 4; WSGI only)
+    WEB_CONCURRENCY      worker processes (default: one per CPU)
+    GUNICORN_THREADS     threads per worker (default 1: sync workers; more than 1: gthread
+                         workers with that many threads, for views that wait on I/O; WSGI only)
+
+The default, sync workers one per CPU, was chosen by measurement (bench/site.py's sweep,
+docs/benchmarks.md): the best tail latency and throughput for pages that use the CPU, our
+page and a bare hello alike. A sync worker answers with `Connection: close`, so the kernel,
+not a worker's keep-alive, spreads the load balancer's requests across the workers.
 
 The application is the layer's (cloudsite.runtime.wsgi, or .asgi when project.json's "server"
 says the project has only an ASGI application), which imports the project's own.
@@ -16,9 +22,8 @@ import os
 from typing import Any
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# Workers follow the CPU count. gthread workers keep connections alive, which a load balancer
-# reuses; the sync worker closes every connection after one request.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# One worker per CPU: more sync workers only queue for the same CPUs (and lengthen the tail).
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 
 
 def _server() -> str:
@@ -36,11 +41,14 @@ if _server() == "asgi":
     worker_class = "uvicorn_worker.UvicornWorker"
 else:
     wsgi_app = "cloudsite.runtime.wsgi:application"
-    worker_class = "gthread"
-    threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+    threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+    # gthread keeps connections alive and parks idle ones in a poller; each connection stays
+    # with the worker that accepted it, which is what makes its tail longer under even load.
+    worker_class = "gthread" if threads > 1 else "sync"
 
-# Timeouts that suit an ALB: its idle timeout is 60 s, so keep-alive must outlast it,
-# or the ALB reuses a connection gunicorn just closed and the client sees a 502.
+# Timeouts that suit an ALB: its idle timeout is 60 s, so a keep-alive (gthread) must outlast
+# it, or the ALB reuses a connection gunicorn just closed and the client sees a 502. The sync
+# worker keeps no connection open: it says `Connection: close`, and the ALB opens a new one.
 keepalive = 75
 timeout = 30
 # SIGTERM: stop accepting, finish in-flight requests for up to this long, then exit.
