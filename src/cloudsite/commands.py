@@ -183,6 +183,10 @@ def _plan_project(ctx: Context) -> None:
     ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
     package = ctx.package()
     ctx.ui.data(f"  source zip     {source_summary(package)}")
+    if package.links:
+        shown = ", ".join(package.links[:5])
+        more = f" (and {len(package.links) - 5} more)" if len(package.links) > 5 else ""
+        ctx.ui.data(f"  symlinks       stored as what they point to: {shown}{more}")
     if ejected:
         ctx.ui.data(f"  runtime layer  cloudsite's, except the project's own: {', '.join(ejected)}")
     else:

@@ -3,6 +3,7 @@ fresh account, `status`, `plan`, `logs`, `down`, and `down` again."""
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -183,6 +184,19 @@ def test_plan_on_a_fresh_account_previews_and_prices_then_leaves_nothing(site: P
     assert boto3.client("acm").list_certificates()["CertificateSummaryList"] == []
     assert boto3.client("s3").list_buckets()["Buckets"] == []  # not even the template bucket
     assert_snapshot("plan_create.txt", both(result))
+
+
+def test_plan_lists_the_symlinks_it_stores_as_what_they_point_to(site: Path) -> None:
+    (site / "shared").mkdir()
+    (site / "shared" / "notes.txt").write_text("kept\n")
+    os.symlink("shared", site / "docs")
+    os.symlink("mysite/urls.py", site / "urls_alias.py")
+    result = invoke("plan")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "  symlinks       stored as what they point to: docs -> shared, "
+        "urls_alias.py -> mysite/urls.py\n"
+    ) in result.stdout
 
 
 def test_plan_on_the_deployed_stack_shows_no_changes_and_the_monthly_cost(site: Path) -> None:

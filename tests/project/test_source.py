@@ -37,6 +37,16 @@ def test_a_link_to_a_folder_inside_is_stored_as_its_files_and_cannot_loop(tmp_pa
     assert not [n for n in names if "/up/" in n]  # the root was walked already: no loop
 
 
+def test_the_package_names_the_links_it_stored_as_their_targets(tmp_path: Path) -> None:
+    tree(tmp_path, {"shared/a.txt": "a\n", "shared/b.txt": "b\n", "real.py": "X = 1\n"})
+    os.symlink("shared", tmp_path / "docs")
+    os.symlink("real.py", tmp_path / "alias.py")
+    assert package_build(tmp_path).links == ("alias.py -> real.py", "docs -> shared")
+    os.remove(tmp_path / "alias.py")
+    os.remove(tmp_path / "docs")
+    assert package_build(tmp_path).links == ()
+
+
 @pytest.mark.parametrize("target", ["/etc/passwd", "/etc"])
 def test_a_link_out_of_the_tree_is_refused_naming_it(tmp_path: Path, target: str) -> None:
     tree(tmp_path, {"manage.py": ""})

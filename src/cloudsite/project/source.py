@@ -63,6 +63,7 @@ class Package:
     data: bytes
     files: tuple[str, ...]
     sizes: tuple[int, ...] = ()  # each file's size, in the order of `files`
+    links: tuple[str, ...] = ()  # "LINK -> TARGET" for each symlink stored as what it points to
 
     @property
     def sha256(self) -> str:
@@ -199,4 +200,20 @@ def package_build(
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data, compresslevel=9)
     names = tuple(sorted(entries))
-    return Package(buffer.getvalue(), names, tuple(len(entries[n][0]) for n in names))
+    sizes = tuple(len(entries[n][0]) for n in names)
+    return Package(buffer.getvalue(), names, sizes, _links(root, names))
+
+
+def _links(root: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The outermost symlink on each shipped file's path, as "LINK -> TARGET"."""
+    links: dict[str, str] = {}
+    for name in names:
+        parts = name.split("/")
+        for depth in range(1, len(parts) + 1):
+            rel = "/".join(parts[:depth])
+            if rel in links:
+                break
+            if (root / rel).is_symlink():
+                links[rel] = os.readlink(root / rel)
+                break
+    return tuple(f"{link} -> {target}" for link, target in sorted(links.items()))
