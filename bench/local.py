@@ -56,6 +56,16 @@ def timed(engine: Engine, project: Path, *args: str) -> float:
             time.sleep(0.05)
 
 
+def down(engine: Engine, project: Path, *, check: bool) -> None:
+    subprocess.run(
+        [str(CLOUDSITE), "local", "down"],
+        cwd=project,
+        env=engine.script_env(),
+        capture_output=True,
+        check=check,
+    )
+
+
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -66,25 +76,13 @@ def main() -> None:
         project = startproject(Path(tmp) / "mysite")
         try:
             cold = timed(engine, project, "up", "--no-cache")
-            subprocess.run(
-                [str(CLOUDSITE), "local", "down"],
-                cwd=project,
-                env=engine.script_env(),
-                capture_output=True,
-                check=True,
-            )
+            down(engine, project, check=True)
             warm = timed(engine, project, "up")
             with open(project / "mysite" / "urls.py", "a") as changed:
                 changed.write("\n# a one-line change, for the redeploy benchmark\n")
             redeploy = timed(engine, project, "deploy")
         finally:
-            subprocess.run(
-                [str(CLOUDSITE), "local", "down"],
-                cwd=project,
-                env=engine.script_env(),
-                capture_output=True,
-                check=False,
-            )
+            down(engine, project, check=False)
     print(f"engine: {engine.kind}")
     print(f"local up, cold (--no-cache, a fresh project): {cold:.1f} s   (target <= 90 s)")
     print(f"local up, warm (cached layers):               {warm:.1f} s   (target <= 20 s)")

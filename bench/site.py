@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.layer import WANDERPAGE as SITE  # noqa: E402
 from tests.support.layer import layer_env  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 LIGHTHOUSE = ROOT / "bench" / "lighthouse"
@@ -62,12 +63,6 @@ FORWARDED = {"X-Forwarded-Proto": "https"}
 
 
 # ---------------------------------------------------------------------------- the servers
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serving(argv: list[str], *, port: int, log: Path, **popen: object) -> Iterator[str]:
     """Run argv in its own process group until the block ends; yields its base URL."""

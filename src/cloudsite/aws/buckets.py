@@ -58,16 +58,11 @@ def bucket_ensure(s3: Any, bucket: str, *, region: str, stack: str) -> None:
 
 
 def partition(region: str) -> str:
-    """The ARN partition a region belongs to: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b."""
-    for prefix, name in (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-iso-", "aws-iso"),
-    ):
-        if region.startswith(prefix):
-            return name
-    return "aws"
+    """The ARN partition a region belongs to (aws, aws-cn, aws-us-gov, ...), from botocore's
+    endpoint data: no request. The region was validated against the same data."""
+    import boto3
+
+    return boto3.session.Session().get_partition_for_region(region)
 
 
 def tls_only(bucket: str, *, region: str) -> dict[str, Any]:

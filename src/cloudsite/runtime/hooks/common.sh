@@ -164,27 +164,22 @@ _keep_settings() {
   local records=("$@") i file
   SETTINGS=()
   declare -gA SETTING=()
-  for ((i = 0; i < ${#records[@]}; i += 2)); do
-    SETTINGS+=("${records[i]}")
-    SETTING[${records[i]}]=${records[i + 1]}
-  done
   file=$(_settings_env_file)
   (umask 077 && mkdir -p "$CLOUDSITE_STATE_DIR" && rm -f "$file" && : >"$file")
   for ((i = 0; i < ${#records[@]}; i += 2)); do
-    printf '%s=%s\n' "${records[i]}" "${records[i + 1]}" >>"$file"
-  done
+    SETTINGS+=("${records[i]}")
+    SETTING[${records[i]}]=${records[i + 1]}
+    printf '%s=%s\n' "${records[i]}" "${records[i + 1]}"
+  done >>"$file"
 }
 
 read_settings() {
-  local json records=()
+  local json records=() from=${CLOUDSITE_PARAMETER_PATH:-nowhere}
   if [ -n "${CLOUDSITE_SETTINGS_FILE:-}" ]; then  # `cloudsite local`: no SSM
+    from=$CLOUDSITE_SETTINGS_FILE
     mapfile -d '' records < <(_records settings-file <"$CLOUDSITE_SETTINGS_FILE")
     wait $! || fail "$CLOUDSITE_SETTINGS_FILE: not a JSON object of settings the hooks accept (see above)"
-    _keep_settings "${records[@]}"
-    msg "settings: ${#SETTINGS[@]} from $CLOUDSITE_SETTINGS_FILE (${SETTINGS[*]})"
-    return 0
-  fi
-  if [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ]; then
+  elif [ -n "${CLOUDSITE_PARAMETER_PATH:-}" ]; then
     json=$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$CLOUDSITE_PARAMETER_PATH" \
       --with-decryption --output json) \
       || fail "SSM: cannot read $CLOUDSITE_PARAMETER_PATH" "does the instance role allow ssm:GetParametersByPath on it?"
@@ -193,7 +188,7 @@ read_settings() {
       "rename or delete that parameter; docs/security.md lists the names the hooks accept"
   fi
   _keep_settings "${records[@]}"
-  msg "settings: ${#SETTINGS[@]} from ${CLOUDSITE_PARAMETER_PATH:-nowhere} (${SETTINGS[*]})"
+  msg "settings: ${#SETTINGS[@]} from $from (${SETTINGS[*]})"
 }
 
 _secret_string() {
