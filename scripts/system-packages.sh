@@ -11,7 +11,8 @@
 #   debootstrap          builds the Debian base image locally (no registry to pull from)
 #   docker-registry      a local registry in ECR's place
 #   haproxy              the load balancer in the ALB's place (health checks, draining, TLS)
-#   nginx wrk            the benchmark ceiling and the load generator
+#   nginx                the other TLS edge `cloudsite local` runs, and the benchmark ceiling
+#   wrk                  the load generator
 #   chromium             headless browser tests and Lighthouse
 #   graphviz             renders the architecture diagram from the template
 #   openssl git curl     certificates for TLS tests, local repositories, probes

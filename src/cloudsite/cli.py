@@ -290,13 +290,22 @@ def local() -> None:
     help="The HTTPS port on 127.0.0.1 (default: a free one).",
 )
 @click.option("--no-cache", is_flag=True, help="Rebuild every layer of the image.")
-def local_up(instances: int, port: int, no_cache: bool, **opts: Any) -> None:
+@click.option(
+    "--edge",
+    type=click.Choice(["auto", "haproxy", "nginx"]),
+    default="auto",
+    show_default=True,
+    help="The TLS edge in the load balancer's place (auto: HAProxy if installed, else nginx).",
+)
+def local_up(instances: int, port: int, no_cache: bool, edge: str, **opts: Any) -> None:
     """Build the image, start the TLS edge and the instances, and print the URL."""
     from cloudsite import commands
 
     _run(
         opts,
-        lambda ctx: commands.local_up(ctx, instances=instances, port=port, no_cache=no_cache),
+        lambda ctx: commands.local_up(
+            ctx, instances=instances, port=port, no_cache=no_cache, edge=edge
+        ),
         verb="local up",
     )
 

@@ -300,19 +300,25 @@ def build(ctx: Context, *, tag: str, no_cache: bool) -> int:
 
 
 # ---------------------------------------------------------------- cloudsite local (issue 12)
-def _local(ctx: Context, *, port: int = 0) -> Any:
+def _local(ctx: Context, *, port: int = 0, edge: str | None = None) -> Any:
+    """The rehearsal here. `edge`: auto, haproxy or nginx for a command that starts the edge;
+    None for one that reads or removes what is there."""
     from cloudsite.local.site import open_local
 
     ctx.phase = "local"
-    return open_local(ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info, port=port)
+    return open_local(
+        ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info, port=port, edge_kind=edge
+    )
 
 
-def local_up(ctx: Context, *, instances: int, port: int, no_cache: bool = False) -> int:
+def local_up(
+    ctx: Context, *, instances: int, port: int, no_cache: bool = False, edge: str = "auto"
+) -> int:
     """The rehearsal: build, the TLS edge, the instances through the hooks; prints the URL."""
     from cloudsite.local import site
 
     ctx.project()  # detection first: a project it cannot build stops here
-    local = _local(ctx, port=port)
+    local = _local(ctx, port=port, edge=edge)
     deployment = site.up(
         local,
         package=ctx.package(),
@@ -329,7 +335,7 @@ def local_deploy(ctx: Context) -> int:
     from cloudsite.local import site
 
     ctx.project()
-    local = _local(ctx)
+    local = _local(ctx, edge="auto")
     deployment = site.deploy(local, package=ctx.package(), database_on=ctx.cfg.database)
     return _rolled_out(ctx, local, deployment)
 
@@ -370,12 +376,20 @@ def local_status(ctx: Context) -> int:
     local = _local(ctx)
     rows = site.status(local)
     if ctx.ui.json_output:
-        ctx.ui.emit_json({"url": local.state.url if local.state else "", "instances": rows})
+        state = local.state
+        ctx.ui.emit_json(
+            {
+                "url": state.url if state else "",
+                "edge": state.edge if state else "",
+                "instances": rows,
+            }
+        )
         return 0
     if not rows:
         ctx.ui.info("nothing runs here: `cloudsite local up` starts the rehearsal")
         return 0
     ctx.ui.data(f"url       {local.state.url}")
+    ctx.ui.data(f"edge      {local.state.edge}")
     for row in rows:
         where = f"release {row['release']}  port {row['port']}"
         ctx.ui.data(f"{row['instance']:<9} {row['container']:<8} {row['edge']:<14} {where}")

@@ -23,23 +23,39 @@ def only(tmp_path: Path, *tools: str) -> str:
     return str(folder)
 
 
-def test_without_haproxy_local_up_names_it_and_makes_nothing(
+def test_without_haproxy_or_nginx_local_up_names_them_and_makes_nothing(
     project: Path, recorder: Recorder, tmp_path: Path
 ) -> None:
     result = invoke("local", "up", env={**recorder.env, "PATH": only(tmp_path, "podman")})
     assert result.exit_code == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == "error: local: no TLS edge: HAProxy is not installed"
-    assert lines[1].startswith("hint: install it (apt-get install haproxy")
+    assert lines[0] == "error: local: no TLS edge: neither HAProxy nor nginx is installed"
+    assert lines[1].startswith("hint: install one (apt-get install haproxy, or nginx")
     assert not (project / ".cloudsite").exists()
 
 
-def test_without_a_container_engine_local_up_says_what_to_install(
+def test_an_edge_asked_for_that_is_not_installed_is_refused_in_one_line(
     project: Path, recorder: Recorder, tmp_path: Path
 ) -> None:
-    if not shutil.which("haproxy"):
-        pytest.skip("the engine check comes after HAProxy's, which is not installed here")
-    result = invoke("local", "up", env={**recorder.env, "PATH": only(tmp_path, "haproxy")})
+    path = only(tmp_path, "podman", "haproxy")
+    result = invoke("local", "up", "--edge", "nginx", env={**recorder.env, "PATH": path})
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: --edge: nginx is not installed, so it cannot be the TLS edge",
+        "hint: install it (apt-get install nginx), or pass --edge auto",
+    ]
+    assert not (project / ".cloudsite").exists()
+
+
+@pytest.mark.parametrize("edge", ["haproxy", "nginx"])
+def test_with_either_edge_but_no_engine_the_engine_is_what_is_named(
+    edge: str, project: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    """HAProxy alone, or nginx alone, is an edge: the next thing missing is the engine."""
+    if not shutil.which(edge):
+        pytest.skip(f"{edge} is not installed here")
+    result = invoke("local", "up", env={**recorder.env, "PATH": only(tmp_path, edge)})
     assert result.exit_code == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert (
@@ -50,8 +66,8 @@ def test_without_a_container_engine_local_up_says_what_to_install(
 
 
 def test_a_port_already_taken_is_refused_in_one_line(project: Path, recorder: Recorder) -> None:
-    if not shutil.which("haproxy"):
-        pytest.skip("HAProxy is checked first")
+    if not shutil.which("haproxy") and not shutil.which("nginx"):
+        pytest.skip("the edge is checked first, and neither HAProxy nor nginx is installed")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -1,8 +1,9 @@
 """`cloudsite local`, run as a user runs it, on a project this repository did not write (a
-startproject, SQLite) and on the reference site (with PostgreSQL in a container):
+startproject, SQLite) behind each edge (HAProxy, and nginx for a machine that has only nginx)
+and on the reference site (with PostgreSQL in a container):
 
-    local up      prints an https://127.0.0.1:PORT URL that serves the project, behind HAProxy
-                  with TLS, two instances deployed through the hooks; HTTP redirects
+    local up      prints an https://127.0.0.1:PORT URL that serves the project, behind the
+                  edge with TLS, two instances deployed through the hooks; HTTP redirects
     verify        passes its checks against that URL (AWS ones: not applicable locally)
     local deploy  a changed release switches instances one at a time, no request fails
     a release that fails ValidateService is rolled back, and the site keeps serving
@@ -23,8 +24,8 @@ import pytest
 
 from tests.conftest import require
 from tests.support.corpus import startproject
+from tests.support.edges import available, haproxy_available
 from tests.support.engine import Engine
-from tests.support.haproxy import haproxy_available
 from tests.support.images import DEFECT, MARKER, source_tree
 from tests.support.load import LoadGenerator
 from tests.support.servers import ROOT
@@ -40,6 +41,7 @@ class Rehearsal:
     env: dict[str, str]
     page: str  # a page the project answers 200 on
     wsgi: str  # its WSGI module's file, for a broken release
+    edge: str = "haproxy"
     url: str = ""
 
     def cli(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
@@ -93,17 +95,19 @@ def reference(root: Path) -> tuple[Path, str, str]:
     return root, "/destinations/", "config/wsgi.py"
 
 
-@pytest.fixture(scope="module", params=["startproject", "wanderpage"])
+@pytest.fixture(scope="module", params=["startproject", "wanderpage", "behind-nginx"])
 def rehearsal(
     request: pytest.FixtureRequest,
     engine: Engine,
     build_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rehearsal]:
-    require(haproxy_available(), "HAProxy (Debian's haproxy)")
-    make = foreign if request.param == "startproject" else reference
+    """startproject and wanderpage behind HAProxy; a second startproject behind nginx."""
+    kind = "nginx" if request.param == "behind-nginx" else "haproxy"
+    require(available(kind), f"{kind} (Debian's {kind})")
+    make = reference if request.param == "wanderpage" else foreign
     root, page, wsgi = make(tmp_path_factory.mktemp(request.param) / request.param)
-    site = Rehearsal(request.param, root, engine.script_env(**build_env), page, wsgi)
+    site = Rehearsal(request.param, root, engine.script_env(**build_env), page, wsgi, kind)
     site.release("v1")
     try:
         yield site
@@ -115,7 +119,7 @@ def test_local_up_prints_an_https_url_that_serves_the_project(
     rehearsal: Rehearsal, figures: list[str]
 ) -> None:
     started = time.monotonic()
-    result = rehearsal.cli("local", "up")
+    result = rehearsal.cli("local", "up", "--edge", rehearsal.edge)
     figures.append(f"local up ({rehearsal.name}): {time.monotonic() - started:.1f} s")
     assert result.returncode == 0, result.stderr[-3000:]
     rehearsal.url = result.stdout.strip()
@@ -127,7 +131,8 @@ def test_local_up_prints_an_https_url_that_serves_the_project(
         rehearsal.state["releases"][0]
     ] * 2
     assert (rehearsal.root / ".cloudsite" / ".gitignore").read_text().endswith("local/\n")
-    for line in ("edge: HAProxy with TLS", "build: ", "rollout: "):
+    label = {"haproxy": "HAProxy", "nginx": "nginx"}[rehearsal.edge]
+    for line in (f"edge: {label} with TLS", "build: ", "rollout: "):
         assert line in result.stderr  # progress for each step
 
 
@@ -182,7 +187,9 @@ def test_verify_passes_its_local_checks(rehearsal: Rehearsal) -> None:
 def test_local_status_shows_two_healthy_instances_and_their_release(rehearsal: Rehearsal) -> None:
     result = rehearsal.cli("local", "status", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)["instances"]
+    shown = json.loads(result.stdout)
+    assert shown["edge"] == rehearsal.edge
+    rows = shown["instances"]
     release = rehearsal.state["releases"][-1]
     assert [(r["instance"], r["container"], r["edge"], r["release"]) for r in rows] == [
         ("i1", "running", "UP", release),
@@ -237,14 +244,39 @@ def test_a_release_that_cannot_start_is_rolled_back_and_the_site_keeps_serving(
     assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
 
 
+def status_rows(rehearsal: Rehearsal) -> list[tuple[str, str, str]]:
+    result = rehearsal.cli("local", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return [
+        (r["instance"], r["container"], r["edge"]) for r in json.loads(result.stdout)["instances"]
+    ]
+
+
+def test_an_instance_that_died_is_out_of_service_and_the_next_deploy_brings_it_back(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    engine.docker("stop", "--time", "2", f"cloudsite-local-{rehearsal.name}-i2")
+    deadline = time.monotonic() + 10
+    while (rows := status_rows(rehearsal))[1][2] == "UP":  # HAProxy's checks: 2 x 0.5 s
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.5)
+    assert rows == [("i1", "running", "UP"), ("i2", "exited", "DOWN")]
+    rehearsal.release("v2")  # the source as it was before the failed release
+    result = rehearsal.cli("local", "deploy")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert status_rows(rehearsal) == [("i1", "running", "UP"), ("i2", "running", "UP")]
+    assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
+
+
 def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engine: Engine) -> None:
     rehearsal.release("v2")
     before = rehearsal.state
     result = rehearsal.cli("local", "up")
     assert result.returncode == 0, result.stderr[-3000:]
     after = rehearsal.state
-    assert (after["port"], [i["name"] for i in after["instances"]]) == (
+    assert (after["port"], after["edge"], [i["name"] for i in after["instances"]]) == (
         before["port"],
+        rehearsal.edge,  # without --edge, up keeps the edge that runs (HAProxy is preferred)
         ["i1", "i2"],
     )
     names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout.split()
@@ -253,6 +285,20 @@ def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engi
     if rehearsal.name == "wanderpage":
         expected = sorted([*expected, "cloudsite-local-wanderpage-db"])
     assert mine == expected
+
+
+def test_the_edge_does_not_change_while_the_rehearsal_is_up(rehearsal: Rehearsal) -> None:
+    other = "haproxy" if rehearsal.edge == "nginx" else "nginx"
+    if not available(other):
+        pytest.skip(f"{other} is not installed")
+    result = rehearsal.cli("local", "up", "--edge", other)
+    assert result.returncode == 2
+    label = {"haproxy": "HAProxy", "nginx": "nginx"}[rehearsal.edge]
+    assert result.stderr.splitlines()[0] == (
+        f"error: --edge: this rehearsal's edge is {label}; it does not change while "
+        "the rehearsal is up"
+    )
+    assert rehearsal.state["edge"] == rehearsal.edge
 
 
 def test_local_down_leaves_nothing_behind(rehearsal: Rehearsal, engine: Engine) -> None:

@@ -14,8 +14,8 @@ from tests.conftest import require
 from tests.integration.conftest import REGION, SITE_HOST, STACK, AwsStandIn, Releases
 from tests.integration.test_image import http_get
 from tests.support.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
+from tests.support.edges import haproxy_available, load_balancer
 from tests.support.engine import Engine
-from tests.support.haproxy import haproxy_available, load_balancer
 from tests.support.load import LoadGenerator
 from tests.support.servers import free_port
 

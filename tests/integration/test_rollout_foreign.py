@@ -16,8 +16,8 @@ from tests.integration.conftest import SITE_HOST, AwsStandIn, Releases
 from tests.integration.test_rollout import new_instance, released
 from tests.support.codedeploy import DeploymentGroup
 from tests.support.corpus import startproject
+from tests.support.edges import haproxy_available, load_balancer
 from tests.support.engine import Engine
-from tests.support.haproxy import haproxy_available, load_balancer
 from tests.support.images import MARKER
 from tests.support.load import LoadGenerator
 

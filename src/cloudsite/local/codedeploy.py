@@ -37,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from cloudsite.local.edge import LoadBalancer
+from cloudsite.local.edge import Edge
 
 SCRIPT_EVENTS = (
     "ApplicationStop",
@@ -100,7 +100,7 @@ class DeploymentGroup:
     application: str
     name: str
     env: dict[str, str]  # what the agent's environment holds besides CodeDeploy's variables
-    load_balancer: LoadBalancer | None = None
+    load_balancer: Edge | None = None  # HAProxy or nginx (cloudsite.local.edge)
     instances: list[Instance] = field(default_factory=list)
     last_good: Path | None = None  # the group's last successful revision (a bundle)
     observer: Observer | None = None

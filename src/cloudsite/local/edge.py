@@ -1,152 +1,118 @@
-"""HAProxy in the ALB's place: `cloudsite local`'s TLS edge, and the tests' load balancer.
+"""The local TLS edge, in the Application Load Balancer's place: what every edge does, and
+which one runs.
 
-Like the ALB it terminates TLS, redirects plain HTTP to HTTPS, forwards X-Forwarded-Proto and
-X-Forwarded-For, health-checks each target with GET /healthz carrying the target's address
-as Host (as the ALB does), and drives the two traffic steps CodeDeploy does, BlockTraffic
-(drain) and AllowTraffic (healthy again), through HAProxy's runtime API. Targets are added
-at run time (`add server`), so an instance can join a running rollout. Health checks run
-every 0.5 s (the ALB's 10 s, scaled down), with the template's thresholds: healthy after 2
-passes, unhealthy after 2 failures.
+Two edges keep the same contract, so the CodeDeploy stand-in and `cloudsite local` drive
+either without knowing which:
 
-    config(...)        the configuration: plain HTTP (the tests) or TLS with a redirect
-    LoadBalancer       the runtime API of a running HAProxy: register, block, allow, stats
+    haproxy.HAProxy   HAProxy's own health checks and runtime API (preferred when installed)
+    nginx.Nginx       nginx OSS, which has neither: cloudsite probes /healthz itself and
+                      changes the targets by rewriting the upstream and a graceful reload
+
+Like the ALB, an edge terminates TLS (TLS 1.2 and 1.3), redirects plain HTTP to HTTPS, adds
+X-Forwarded-Proto and X-Forwarded-For, does not retry a request on another target, and checks
+a target with GET /healthz carrying the target's address as Host: healthy after 2 passes,
+unhealthy after 2 failures, every 0.5 s (the template's thresholds, the interval scaled down).
+
+Here too: `healthy`, the one health check (nginx's edge makes it; HAProxy makes its own),
+and the pid-file helpers both daemons share (`pid_in`, `alive`, `terminate`).
 """
 
+import contextlib
+import http.client
+import os
 import shutil
-import socket
+import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
-BACKEND: Final = "app"
-CHECK: Final = "check inter 500ms fall 2 rise 2"
-
-_GLOBAL = """\
-global
-    stats socket {socket} mode 600 level admin
-    stats timeout 30s
-    ssl-default-bind-options ssl-min-ver TLSv1.2
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-    # The ALB does not retry a request on another target; neither does this.
-    retries 0
-"""
-_PLAIN = """\
-frontend web
-    bind 127.0.0.1:{port}
-    http-request set-header X-Forwarded-Proto https
-    default_backend {backend}
-"""
-_TLS = """\
-frontend web
-    bind 127.0.0.1:{port} ssl crt {pem} alpn http/1.1
-    http-request set-header X-Forwarded-Proto https
-    default_backend {backend}
-frontend redirect
-    bind 127.0.0.1:{http_port}
-    http-request redirect code 301 location https://%[req.hdr(host),field(1,:)]:{port}%[capture.req.uri]
-"""
-_BACKEND = """\
-backend {backend}
-    balance roundrobin
-    option forwardfor
-    option httpchk
-    http-check send meth GET uri /healthz hdr Host 127.0.0.1
-    http-check expect status 200
-"""
+KINDS: Final = ("haproxy", "nginx")  # in the order `auto` prefers them
+LABELS: Final = {"haproxy": "HAProxy", "nginx": "nginx"}
+HEALTH_PATH: Final = "/healthz"
+INTERVAL: Final = 0.5  # seconds between health checks
+RISE: Final = 2  # passes before a target is healthy
+FALL: Final = 2  # failures before it is unhealthy
+CONNECT_TIMEOUT: Final = 2.0
 
 
-def haproxy_available() -> bool:
-    return shutil.which("haproxy") is not None
+class Edge(Protocol):
+    """What CodeDeploy's traffic steps need of a load balancer, and what `local status` reads."""
 
+    @property
+    def port(self) -> int:
+        """The port clients connect to (HTTPS, or plain HTTP in the tests)."""
 
-def config(*, socket: Path, port: int, pem: Path | None = None, http_port: int = 0) -> str:
-    """HAProxy's configuration: plain HTTP on `port`, or with `pem` TLS on `port` and a
-    redirect to it from `http_port`."""
-    front = (
-        _TLS.format(port=port, pem=pem, http_port=http_port, backend=BACKEND)
-        if pem
-        else _PLAIN.format(port=port, backend=BACKEND)
-    )
-    return _GLOBAL.format(socket=socket) + front + _BACKEND.format(backend=BACKEND)
-
-
-@dataclass(frozen=True)
-class LoadBalancer:
-    port: int
-    socket: Path
-    deregistration_delay: float  # seconds BlockTraffic waits at most for in-flight requests
-
-    def command(self, line: str) -> str:
-        """One runtime API command; returns HAProxy's answer."""
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.connect(str(self.socket))
-            sock.sendall(line.encode() + b"\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return b"".join(chunks).decode()
+    @property
+    def deregistration_delay(self) -> float:
+        """The seconds block() waits at most for in-flight requests."""
 
     def register(self, name: str, *, port: int) -> None:
-        """Add a target, in maintenance: it takes no traffic until allow()."""
-        answer = self.command(f"add server {BACKEND}/{name} 127.0.0.1:{port} {CHECK}")
-        if "New server registered" not in answer:
-            raise RuntimeError(f"haproxy: add server {name}: {answer.strip()}")
-        self.command(f"enable health {BACKEND}/{name}")
+        """Add a target, out of service: it takes no traffic until allow()."""
 
     def block(self, name: str) -> float:
-        """BlockTraffic: no new requests, wait for the in-flight ones (up to the delay)."""
-        started = time.monotonic()
-        self.command(f"set server {BACKEND}/{name} state drain")
-        while self.stat(name)["scur"] != "0":
-            if time.monotonic() - started > self.deregistration_delay:
-                break
-            time.sleep(0.05)
-        self.command(f"set server {BACKEND}/{name} state maint")
-        return time.monotonic() - started
+        """BlockTraffic: no new requests; waits for the in-flight ones; returns the seconds."""
 
     def deregister(self, name: str) -> None:
-        """Remove a target (already drained by block()) from the load balancer altogether."""
-        self.command(f"set server {BACKEND}/{name} state maint")
-        answer = self.command(f"del server {BACKEND}/{name}")
-        if "Server deleted" not in answer:
-            raise RuntimeError(f"haproxy: del server {name}: {answer.strip()}")
+        """Remove a target (drained by block() first) altogether."""
 
     def allow(self, name: str, *, timeout: float = 30) -> float:
-        """AllowTraffic: register again and wait until health checks report the target UP.
-
-        HAProxy would put a target leaving maintenance straight back UP; the ALB starts it
-        unhealthy until `rise` checks pass. Marking it down (from drain) before `ready` does that.
-        """
-        started = time.monotonic()
-        server = f"{BACKEND}/{name}"
-        for step in ("state drain", "health down", "state ready"):
-            self.command(f"set server {server} {step}")
-        while self.stat(name)["status"] != "UP":
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"haproxy: {name} did not become healthy within {timeout} s")
-            time.sleep(0.05)
-        return time.monotonic() - started
+        """AllowTraffic: back in service once `RISE` health checks pass (TimeoutError if not)."""
 
     def stats(self) -> dict[str, dict[str, str]]:
-        """The backend's targets, by name: HAProxy's `show stat` columns (status, scur, ...)."""
-        lines = [line for line in self.command("show stat").splitlines() if line]
-        header = lines[0].lstrip("# ").split(",")
-        rows = (dict(zip(header, line.split(","), strict=False)) for line in lines[1:])
-        return {
-            row["svname"]: row
-            for row in rows
-            if row.get("pxname") == BACKEND and row["svname"] not in ("BACKEND", "FRONTEND")
-        }
+        """Each target by name, with at least its "status": UP, DOWN, MAINT, ..."""
 
     def stat(self, name: str) -> dict[str, str]:
-        return self.stats()[name]
+        """One target's row of stats()."""
 
     def serving(self) -> list[str]:
-        """Targets that are UP and take traffic."""
-        return sorted(name for name, row in self.stats().items() if row["status"] == "UP")
+        """The targets that are UP and take traffic."""
+
+
+def installed() -> list[str]:
+    """The edges this machine can run, preferred first."""
+    return [kind for kind in KINDS if shutil.which(kind)]
+
+
+def healthy(port: int, *, timeout: float = CONNECT_TIMEOUT) -> bool:
+    """One health check, as the ALB makes it: GET /healthz, Host the target's address, 200."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", HEALTH_PATH, headers={"Host": "127.0.0.1"})
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+# -- the daemons' processes: each edge's master writes a pid file
+def pid_in(pidfile: Path) -> int:
+    """The pid a pid file holds, or 0."""
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def alive(pid: int, *, wait: float = 0) -> bool:
+    """Whether process `pid` runs (still, after up to `wait` seconds: a master stopping)."""
+    deadline = time.monotonic() + wait
+    while pid:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def terminate(pid: int) -> None:
+    """Stop a master (SIGTERM: both edges' fast shutdown) and wait up to 10 s for it to go."""
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+        alive(pid, wait=10)

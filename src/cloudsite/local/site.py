@@ -1,10 +1,11 @@
 """`cloudsite local`: the production deployment, rehearsed on this machine.
 
-    up      1. the engine and HAProxy, checked first (one line each when missing)
+    up      1. the engine and the edge (HAProxy, or nginx when that is what is installed),
+               checked first (one line each when missing)
             2. the state folder .cloudsite/local/ (gitignored): secrets (a generated
                DJANGO_SECRET_KEY, 0600), settings, the edge's certificate, the instances
             3. with a database: PostgreSQL in a container, migrations once per release
-            4. the TLS edge: HAProxy on 127.0.0.1, HTTP redirected to HTTPS, health checks
+            4. the TLS edge on 127.0.0.1 (edge.py): HTTP redirected to HTTPS, health checks
                on /healthz with the instance's address as Host
             5. the release: `cloudsite build`'s image, and a deploy bundle of the runtime
                layer's appspec and hooks naming it by id
@@ -23,18 +24,18 @@ import contextlib
 import json
 import os
 import secrets
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cloudsite.errors import OperationError, UsageError
+from cloudsite.errors import UsageError
 from cloudsite.local import database, edge
 from cloudsite.local.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
 from cloudsite.local.engine import LocalEngine, local_engine
+from cloudsite.local.haproxy import HAProxy
+from cloudsite.local.nginx import Nginx
 from cloudsite.local.tls import edge_certificate
 from cloudsite.project.shipment import BUILT_IN
 
@@ -55,6 +56,7 @@ class State:
     last_good: str = ""  # the bundle of the last successful release
     releases: list[str] = field(default_factory=list)  # image tags made
     database: bool = False
+    edge: str = "haproxy"  # which edge runs: haproxy or nginx (edge.KINDS)
 
     @property
     def url(self) -> str:
@@ -70,6 +72,7 @@ class Local:
     engine: LocalEngine
     progress: Callable[[str], None]
     state: State | None = None
+    edge_kind: str = "haproxy"  # the edge up starts (or finds running)
 
     @property
     def folder(self) -> Path:
@@ -100,20 +103,24 @@ class Local:
         (self.folder / "state.json").write_text(json.dumps(asdict(self.state), indent=2) + "\n")
 
 
-def open_local(root: Path, *, name: str, progress: Callable[[str], None], port: int = 0) -> Local:
-    """Step 1 (and the folder): the engine and HAProxy, or one line naming what to install;
-    a --port another server holds. Nothing is made before these pass."""
-    if not edge.haproxy_available():
-        raise UsageError(
-            "local",
-            "no TLS edge: HAProxy is not installed",
-            hint="install it (apt-get install haproxy, brew install haproxy): it stands in for "
-            "the load balancer",
-        )
+def open_local(
+    root: Path,
+    *,
+    name: str,
+    progress: Callable[[str], None],
+    port: int = 0,
+    edge_kind: str | None = "auto",
+) -> Local:
+    """Step 1 (and the folder): the engine and the edge, or one line naming what to install;
+    a --port another server holds. Nothing is made before these pass. `edge_kind`: auto,
+    haproxy or nginx for a command that starts the edge; None for one that only reads or
+    removes what is there (status, logs, down)."""
     folder = root / FOLDER
-    engine = local_engine(folder)  # before anything is made
     state = folder / "state.json"
-    ours = json.loads(state.read_text()).get("port") if state.is_file() else None
+    saved = json.loads(state.read_text()) if state.is_file() else {}
+    kind = _edge_kind(edge_kind, saved)
+    engine = local_engine(folder)  # before anything is made
+    ours = saved.get("port")
     if port and port != ours and not _port_free(port):
         raise UsageError(
             "--port",
@@ -126,9 +133,41 @@ def open_local(root: Path, *, name: str, progress: Callable[[str], None], port: 
         ignore.write_text(GITIGNORE)
     if engine.shim:
         engine.install_shim(folder)
-    local = Local(root=root, name=name, engine=engine, progress=progress)
+    local = Local(root=root, name=name, engine=engine, progress=progress, edge_kind=kind)
     local.load()
     return local
+
+
+def _edge_kind(requested: str | None, saved: dict[str, Any]) -> str:
+    """The edge to use: the one asked for, the one the rehearsal already runs, or the first
+    installed of HAProxy and nginx; a UsageError naming what to install or do otherwise."""
+    current = saved.get("edge", "haproxy") if saved else ""
+    if requested is None:
+        return current or "haproxy"
+    installed = edge.installed()
+    if requested == "auto":
+        requested = current if current in installed else (installed or [""])[0]
+        if not requested:
+            raise UsageError(
+                "local",
+                "no TLS edge: neither HAProxy nor nginx is installed",
+                hint="install one (apt-get install haproxy, or nginx; brew install haproxy): "
+                "it stands in for the load balancer",
+            )
+    if requested not in installed:
+        raise UsageError(
+            "--edge",
+            f"{edge.LABELS[requested]} is not installed, so it cannot be the TLS edge",
+            hint=f"install it (apt-get install {requested}), or pass --edge auto",
+        )
+    if current and requested != current:  # its edge may run, on the rehearsal's ports
+        raise UsageError(
+            "--edge",
+            f"this rehearsal's edge is {edge.LABELS[current]}; it does not change while "
+            "the rehearsal is up",
+            hint=f"run `cloudsite local down`, then `cloudsite local up --edge {requested}`",
+        )
+    return requested
 
 
 # ---------------------------------------------------------------------------- up and deploy
@@ -144,6 +183,7 @@ def up(
     """Steps 2 to 6 of the module docstring."""
     state = local.state or State(name=local.name, port=port or _free_port(), http_port=_free_port())
     local.state = state
+    state.edge = local.edge_kind
     state.database = database_on
     local.save()
     started = time.monotonic()
@@ -158,7 +198,8 @@ def up(
         _update(secrets_file, DATABASE_URL=url)
         network = database.database_names(local.name)["network"]
     local.progress(
-        f"edge: HAProxy with TLS on 127.0.0.1:{state.port} (HTTP {state.http_port} redirects)"
+        f"edge: {edge.LABELS[state.edge]} with TLS on 127.0.0.1:{state.port} "
+        f"(HTTP {state.http_port} redirects)"
     )
     balancer = _edge_up(local)
     while len(state.instances) < instances:
@@ -277,7 +318,7 @@ def _hook_secrets(secrets_file: Path, folder: Path) -> Path:
 
 def _group(
     local: Local,
-    balancer: edge.LoadBalancer,
+    balancer: edge.Edge,
     secrets_file: Path,
     settings_file: Path,
     *,
@@ -322,7 +363,10 @@ def _group(
             instance.last_good = _archive(group, instance, bundle)
         if entry["name"] in known:
             group.instances.append(instance)
-            instance.in_service = known[entry["name"]]["status"] == "UP"
+            status = known[entry["name"]]["status"]
+            instance.in_service = status == "UP"
+            if status not in ("UP", "MAINT"):  # failing its checks: out of service, as the
+                balancer.block(entry["name"])  # ALB's checks have taken it (nginx keeps it)
         else:
             group.add(instance)
     return group
@@ -343,60 +387,38 @@ def _archive(group: DeploymentGroup, instance: Instance, bundle: Path) -> Path |
 
 
 # ---------------------------------------------------------------------------- the edge
-def _edge_up(local: Local) -> edge.LoadBalancer:
+def _edge(local: Local) -> HAProxy | Nginx:
+    """The state's edge, running or not: HAProxy's runtime API, or nginx's folder."""
     state = local.state
     assert state is not None
-    sock = local.socket
-    sock.parent.mkdir(mode=0o700, exist_ok=True)
-    balancer = edge.LoadBalancer(port=state.port, socket=sock, deregistration_delay=10)
-    if _edge_running(local):
-        return balancer
-    served, _ca = edge_certificate(local.folder / "tls", project=local.name)
-    config = local.folder / "haproxy.cfg"
-    config.write_text(
-        edge.config(socket=sock, port=state.port, pem=served, http_port=state.http_port)
-    )
-    pidfile = local.folder / "haproxy.pid"
-    result = subprocess.run(  # noqa: S603
-        ["haproxy", "-D", "-p", str(pidfile), "-f", str(config)],  # noqa: S607
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise OperationError(
-            "local edge",
-            (result.stderr.strip().splitlines() or ["haproxy failed"])[-1],
-            hint=f"its configuration: {config}",
+    served = local.folder / "tls" / "edge.pem"
+    if state.edge == "nginx":
+        folder = local.folder / "nginx"
+        if (folder / "edge.json").is_file():
+            return Nginx.open(folder)
+        return Nginx(
+            folder=folder,
+            port=state.port,
+            deregistration_delay=10,
+            http_port=state.http_port,
+            pem=str(served),
         )
-    deadline = time.monotonic() + 10
-    while not sock.exists():
-        if time.monotonic() > deadline:
-            raise OperationError(
-                "local edge", "HAProxy did not start", hint=f"its configuration: {config}"
-            )
-        time.sleep(0.05)
+    return HAProxy(
+        port=state.port,
+        socket=local.socket,
+        deregistration_delay=10,
+        folder=local.folder,
+        http_port=state.http_port,
+        pem=served,
+    )
+
+
+def _edge_up(local: Local) -> HAProxy | Nginx:
+    balancer = _edge(local)
+    if not balancer.running():
+        edge_certificate(local.folder / "tls", project=local.name)
+        balancer.start()
     return balancer
-
-
-def _edge_pid(local: Local) -> int:
-    pidfile = local.folder / "haproxy.pid"
-    try:
-        return int(pidfile.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _edge_running(local: Local) -> bool:
-    pid = _edge_pid(local)
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return local.socket.exists()
 
 
 def _port_free(port: int) -> bool:
@@ -424,10 +446,8 @@ def status(local: Local) -> list[dict[str, str]]:
     state = local.state
     if state is None:
         return []
-    health: dict[str, dict[str, str]] = {}
-    if _edge_running(local):
-        balancer = edge.LoadBalancer(port=state.port, socket=local.socket, deregistration_delay=0)
-        health = balancer.stats()
+    balancer = _edge(local)
+    health = balancer.stats() if balancer.running() else {}
     rows = []
     for entry in state.instances:
         found = local.engine.run(
@@ -465,10 +485,11 @@ def down(local: Local) -> list[str]:
     """Remove everything `up` made; returns what is still there (nothing, normally)."""
     import shutil
 
-    pid = _edge_pid(local)
-    if pid:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
+    edge_pid = 0
+    if local.state is not None:
+        balancer = _edge(local)
+        edge_pid = balancer.pid()
+        balancer.stop()
     prefix = f"cloudsite-local-{local.name}-"
     names = database.database_names(local.name)
     for container in _containers(local, prefix):
@@ -485,10 +506,10 @@ def down(local: Local) -> list[str]:
         ignore.unlink()
         with contextlib.suppress(OSError):
             local.folder.parent.rmdir()  # only when nothing else (an ejected layer) is there
-    return leftovers(local)
+    return leftovers(local, edge_pid=edge_pid)
 
 
-def leftovers(local: Local) -> list[str]:
+def leftovers(local: Local, *, edge_pid: int = 0) -> list[str]:
     """What of a rehearsal is still there: containers, images, volume, network, files."""
     names = database.database_names(local.name)
     left = [f"container {c}" for c in _containers(local, f"cloudsite-local-{local.name}-")]
@@ -499,8 +520,8 @@ def leftovers(local: Local) -> list[str]:
     for folder in (local.folder, local.socket.parent):
         if folder.exists():
             left.append(f"folder {folder}")
-    if _edge_running(local):
-        left.append("the HAProxy edge")
+    if edge.alive(edge_pid, wait=10):
+        left.append(f"the edge (pid {edge_pid})")
     return left
 
 

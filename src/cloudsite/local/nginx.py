@@ -1,0 +1,292 @@
+"""nginx in the ALB's place: `cloudsite local`'s TLS edge when nginx is what is installed.
+
+nginx OSS has no runtime API and no active health checks, so this edge keeps the contract
+of edge.py another way:
+
+- the targets and whether each is in service live in `edge.json`, in the edge's folder;
+- cloudsite makes the health checks itself (edge.healthy: GET /healthz, Host the target's
+  address), and AllowTraffic puts a target in service only after 2 of them pass in a row;
+- a change of targets rewrites the upstream and reloads nginx gracefully: new workers take
+  new connections, the old ones finish the requests they hold and exit. BlockTraffic waits
+  for them (at most the deregistration delay, nginx's worker_shutdown_timeout), which is the
+  ALB's draining.
+
+Two differences from the ALB, both on purpose:
+- a reload closes idle keep-alive connections, and a client that sends its next request on
+  one as it closes sees a failure (browsers retry it, most HTTP libraries do not). So this
+  edge answers every request with `Connection: close`: each costs a TLS handshake, and no
+  rollout fails a request;
+- between two `cloudsite local` commands nobody runs the checks; nginx's passive ones take
+  a target that fails 2 requests out of service for 10 s (`max_fails=2 fail_timeout=10s`).
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from cloudsite.errors import OperationError
+from cloudsite.local.edge import (
+    CONNECT_TIMEOUT,
+    FALL,
+    INTERVAL,
+    RISE,
+    alive,
+    healthy,
+    pid_in,
+    terminate,
+)
+
+STATE: Final = "edge.json"
+UPSTREAM: Final = "app"
+MAINT: Final = "MAINT"  # out of service: registered or blocked
+READY: Final = "READY"  # in the upstream, taking traffic
+
+
+@dataclass
+class Nginx:
+    folder: Path  # edge.json, nginx.conf, the pid file, the error log, nginx's temp folders
+    port: int
+    deregistration_delay: float = 10
+    http_port: int = 0  # with `pem`: plain HTTP here is redirected to HTTPS on `port`
+    pem: str = ""  # the certificate, its chain and key: TLS on `port`
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name: port, state
+
+    @classmethod
+    def open(cls, folder: Path) -> "Nginx":
+        """The edge a `start` left in `folder` (running or not)."""
+        return cls(folder=folder, **json.loads((folder / STATE).read_text()))
+
+    def save(self) -> None:
+        fields = {
+            "port": self.port,
+            "deregistration_delay": self.deregistration_delay,
+            "http_port": self.http_port,
+            "pem": self.pem,
+            "targets": self.targets,
+        }
+        (self.folder / STATE).write_text(json.dumps(fields, indent=2) + "\n")
+
+    # -- the daemon
+    @property
+    def conf(self) -> Path:
+        return self.folder / "nginx.conf"
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = ["nginx", "-e", str(self.folder / "error.log"), "-p", str(self.folder)]
+        return subprocess.run(  # noqa: S603
+            [*argv, "-c", str(self.conf), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    def start(self) -> None:
+        """Write the configuration and start nginx in the background (its master forks)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "temp").mkdir(exist_ok=True)
+        self.save()
+        self._write()
+        result = self.command()
+        if result.returncode != 0:
+            failed = _last_line(result, "nginx failed")
+            raise OperationError("local edge", failed, hint=f"its configuration: {self.conf}")
+        deadline = time.monotonic() + 10
+        while not (self.running() and self._workers()):
+            if time.monotonic() > deadline:
+                log = self.folder / "error.log"
+                raise OperationError("local edge", "nginx did not start", hint=f"its log: {log}")
+            time.sleep(0.05)
+
+    def pid(self) -> int:
+        return pid_in(self.folder / "nginx.pid")
+
+    def running(self) -> bool:
+        return alive(self.pid())
+
+    def stop(self) -> None:
+        """Fast shutdown, and the master gone."""
+        terminate(self.pid())
+
+    # -- the traffic steps
+    def register(self, name: str, *, port: int) -> None:
+        self.targets[name] = {"port": port, "state": MAINT}
+        self.save()
+
+    def block(self, name: str) -> float:
+        started = time.monotonic()
+        self.targets[name]["state"] = MAINT
+        self.save()
+        self._reload()
+        return time.monotonic() - started
+
+    def deregister(self, name: str) -> None:
+        target = self.targets.pop(name)
+        self.save()
+        if target["state"] == READY:
+            self._reload()
+
+    def allow(self, name: str, *, timeout: float = 30) -> float:
+        """In service after RISE passing checks in a row (a target starts unhealthy, as the
+        ALB starts it), then in the upstream."""
+        started = time.monotonic()
+        passes = 0
+        while passes < RISE:
+            passes = passes + 1 if healthy(self.targets[name]["port"]) else 0
+            if passes >= RISE:
+                break
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"nginx: {name} did not become healthy within {timeout} s")
+            time.sleep(INTERVAL)
+        self.targets[name]["state"] = READY
+        self.save()
+        self._reload()
+        return time.monotonic() - started
+
+    def stats(self) -> dict[str, dict[str, str]]:
+        """A check of each target now: UP or DOWN in service, MAINT out of it."""
+        rows = {}
+        for name, target in self.targets.items():
+            if target["state"] == MAINT:
+                status = MAINT
+            else:
+                status = "UP" if healthy(target["port"]) else "DOWN"
+            rows[name] = {"status": status, "port": str(target["port"])}
+        return rows
+
+    def stat(self, name: str) -> dict[str, str]:
+        return self.stats()[name]
+
+    def serving(self) -> list[str]:
+        return sorted(name for name, row in self.stats().items() if row["status"] == "UP")
+
+    # -- the configuration, and a reload that waits for the old workers
+    def _write(self) -> None:
+        self.conf.write_text(
+            config(
+                folder=self.folder,
+                port=self.port,
+                http_port=self.http_port,
+                pem=self.pem,
+                targets=[t["port"] for t in self.targets.values() if t["state"] == READY],
+                drain=self.deregistration_delay,
+            )
+        )
+
+    def _reload(self) -> None:
+        """The new upstream in force: nginx checks the configuration, starts new workers and
+        tells the old ones to finish their requests and exit; this returns once they have."""
+        self._write()
+        checked = self.command("-t")
+        if checked.returncode != 0:
+            raise RuntimeError(f"nginx: {_last_line(checked, 'the configuration is invalid')}")
+        old = self._workers()
+        os.kill(self.pid(), signal.SIGHUP)
+        deadline = time.monotonic() + self.deregistration_delay + 5
+        while True:
+            workers = self._workers()
+            if workers and not workers & old:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx: the old workers did not finish after the reload")
+            time.sleep(0.02)
+
+    def _workers(self) -> set[int]:
+        """The master's children (its workers, old and new)."""
+        master = self.pid()
+        proc = Path("/proc")
+        if not proc.is_dir():  # macOS and the BSDs
+            found = subprocess.run(  # noqa: S603
+                ["pgrep", "-P", str(master)],  # noqa: S607
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            return {int(pid) for pid in found.stdout.split()}
+        children = set()
+        for stat in proc.glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    children.add(int(stat.parent.name))
+        return children
+
+
+def config(
+    *, folder: Path, port: int, http_port: int, pem: str, targets: list[int], drain: float
+) -> str:
+    """nginx's configuration: TLS on `port` with `pem` (plain HTTP without), a redirect from
+    `http_port`, and an upstream of `targets` (a 503, as the ALB answers, when there is none)."""
+    temp = folder / "temp"
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers run as whoever runs cloudsite
+    servers = "".join(
+        f"        server 127.0.0.1:{target} max_fails={FALL} fail_timeout=10s;\n"
+        for target in targets
+    )
+    upstream = f"    upstream {UPSTREAM} {{\n{servers}    }}\n" if targets else ""
+    route = f"proxy_pass http://{UPSTREAM};" if targets else "return 503;"
+    listen = (
+        f"listen 127.0.0.1:{port} ssl;\n"
+        f"        ssl_certificate {_quote(pem)};\n"
+        f"        ssl_certificate_key {_quote(pem)};\n"
+        "        ssl_protocols TLSv1.2 TLSv1.3;"
+        if pem
+        else f"listen 127.0.0.1:{port};"
+    )
+    redirect = (
+        f"    server {{\n        listen 127.0.0.1:{http_port};\n"
+        f"        return 301 https://$host:{port}$request_uri;\n    }}\n"
+        if pem and http_port
+        else ""
+    )
+    temps = "".join(
+        f"    {kind}_temp_path {_quote(str(temp / kind))};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""\
+# cloudsite local's TLS edge (nginx), rewritten by cloudsite at every change of targets.
+{user}worker_processes 1;
+worker_shutdown_timeout {int(drain)}s;
+pid {_quote(str(folder / "nginx.pid"))};
+error_log {_quote(str(folder / "error.log"))} warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log off;
+    server_tokens off;
+{temps}    client_max_body_size 0;
+    # A reload closes idle keep-alive connections: no connection is kept idle (see nginx.py).
+    keepalive_timeout 0;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-Proto https;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_connect_timeout {int(CONNECT_TIMEOUT)}s;
+    proxy_read_timeout 60s;
+    proxy_send_timeout 60s;
+    # The ALB does not retry a request on another target; neither does this.
+    proxy_next_upstream off;
+{upstream}    server {{
+        {listen}
+        location / {{
+            {route}
+        }}
+    }}
+{redirect}}}
+"""
+
+
+def _quote(value: str) -> str:
+    """A path as an nginx string."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _last_line(result: subprocess.CompletedProcess[str], default: str) -> str:
+    return (result.stderr.strip().splitlines() or [default])[-1]
