@@ -8,8 +8,11 @@ with TLS, in front of real containers)."""
 
 import http.client
 import http.server
+import socket
+import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,11 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from cloudsite.local.edge import INTERVAL, RISE
+from cloudsite.errors import OperationError
+from cloudsite.local.edge import INTERVAL, RISE, alive
+from cloudsite.local.haproxy import HAProxy
+from cloudsite.local.nginx import Nginx
+from cloudsite.local.tls import edge_certificate
 from tests.conftest import require
 from tests.support.edges import Edge, available, load_balancer
 from tests.support.load import LoadGenerator
-from tests.support.servers import serving
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.network
 
@@ -33,6 +40,11 @@ class Target:
     healthy: threading.Event
     busy: threading.Event  # set while it holds a slow request
     checks: list[str]  # the Host header of every health check it got
+    fail: list[int]  # [n]: fail the next n health checks, then pass again
+
+    def holding(self, timeout: float = 5) -> bool:
+        """Whether a slow request reaches it within `timeout` seconds."""
+        return self.busy.wait(timeout)
 
 
 def target(stack: ExitStack, name: str) -> Target:
@@ -40,19 +52,20 @@ def target(stack: ExitStack, name: str) -> Target:
     healthy.set()
     busy = threading.Event()
     checks: list[str] = []
+    fail = [0]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            status = 200
             if self.path == "/healthz":
                 checks.append(self.headers.get("Host", ""))
-                status = 200 if healthy.is_set() else 503
-            else:
-                status = 200
-            if self.path == "/slow":
+                status = 200 if healthy.is_set() and fail[0] <= 0 else 503
+                fail[0] -= 1
+            if self.path.startswith("/sleep/"):
                 busy.set()
-                time.sleep(1.5)
+                time.sleep(float(self.path.rsplit("/", 1)[1]))
                 busy.clear()
             headers = ("Host", "X-Forwarded-Proto", "X-Forwarded-For")
             body = "\n".join([name, *(f"{h}: {self.headers.get(h)}" for h in headers)]).encode()
@@ -65,13 +78,18 @@ def target(stack: ExitStack, name: str) -> Target:
             pass
 
     server = stack.enter_context(serving(Handler))
-    return Target(name, server.server_port, healthy, busy, checks)
+    return Target(name, server.server_port, healthy, busy, checks, fail)
 
 
 @pytest.fixture(params=["haproxy", "nginx"])
-def edge(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Edge]:
+def kind(request: pytest.FixtureRequest) -> str:
     require(available(request.param), f"{request.param} (Debian's {request.param})")
-    with load_balancer(tmp_path, kind=request.param, deregistration_delay=5) as balancer:
+    return str(request.param)
+
+
+@pytest.fixture
+def edge(kind: str, tmp_path: Path) -> Iterator[Edge]:
+    with load_balancer(tmp_path, kind=kind, deregistration_delay=5) as balancer:
         yield balancer
 
 
@@ -123,20 +141,107 @@ def test_traffic_is_shared_and_a_blocked_target_finishes_its_requests_first(
         edge.allow(t.name)
     assert answered_by(edge) == {"a", "b"}
     slow: dict[str, tuple[int, str]] = {}
-    requests = [threading.Thread(target=lambda: slow.update(a=get(edge, "/slow")))]
-    requests[0].start()
-    time.sleep(0.3)  # in flight, on a or on b
+    request = threading.Thread(target=lambda: slow.update(a=get(edge, "/sleep/1.5")))
+    request.start()
     first, second = targets
+    started = time.monotonic()
+    while not (first.busy.is_set() or second.busy.is_set()):  # in flight, on a or on b
+        assert time.monotonic() - started < 5, "the slow request reached neither target"
+        time.sleep(0.01)
     holder, other = ("a", "b") if first.busy.is_set() else ("b", "a")
-    assert (first if holder == "a" else second).busy.is_set()
     drained = edge.block(holder)
-    requests[0].join()
+    waited = time.monotonic() - started
+    request.join()
     assert slow["a"][0] == 200 and slow["a"][1].startswith(holder)
-    assert drained >= 0.9  # block waited for the request it held (1.5 s, 0.3 s in)
+    assert waited >= 1.3 and drained >= 1.0  # block waited for the request it held (1.5 s)
     assert answered_by(edge) == {other}
     assert edge.stat(holder)["status"] == "MAINT"
     edge.deregister(holder)
     assert sorted(edge.stats()) == [other]
+
+
+def test_a_change_for_one_target_cuts_no_long_request_on_another(
+    kind: str, tmp_path: Path, targets: tuple[Target, Target]
+) -> None:
+    """A request that outlasts the deregistration delay, on a target that stays in service,
+    while the other target is blocked and allowed again (for nginx: two reloads)."""
+    with load_balancer(tmp_path, kind=kind, deregistration_delay=1) as edge:
+        for t in targets:
+            edge.register(t.name, port=t.port)
+            edge.allow(t.name)
+        long: dict[str, tuple[int, str]] = {}
+        request = threading.Thread(target=lambda: long.update(a=get(edge, "/sleep/4")))
+        request.start()
+        first, second = targets
+        assert first.holding() or second.holding()
+        other = "b" if first.busy.is_set() else "a"
+        started = time.monotonic()
+        edge.block(other)
+        assert time.monotonic() - started < 2.5  # the delay bounds it, not the long request
+        edge.allow(other)
+        request.join()
+    assert long["a"][0] == 200 and not long["a"][1].startswith(other)
+
+
+def test_one_failed_check_does_not_take_a_target_out(
+    edge: Edge, targets: tuple[Target, Target]
+) -> None:
+    a, _ = targets
+    edge.register("a", port=a.port)
+    edge.allow("a")
+    a.fail[0] = 1
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:  # HAProxy says "UP 1/2" for a moment: still in service
+        assert edge.stat("a")["status"].startswith("UP")
+        time.sleep(0.1)
+    assert a.fail[0] < 0  # the failing check was made, and later ones passed
+    assert edge.serving() == ["a"]
+
+
+def test_tls_and_the_redirect_from_a_folder_with_a_space_a_dollar_and_a_quote(
+    kind: str, tmp_path: Path, targets: tuple[Target, Target]
+) -> None:
+    """The edge as `cloudsite local` starts it (TLS, the redirect, a daemon with a pid file),
+    from a project folder whose path a configuration file could misread."""
+    folder = tmp_path / "My $HOME it's"
+    served, ca = edge_certificate(folder / "tls", project="awkward")
+    port, http_port = free_port(), free_port()
+    balancer: HAProxy | Nginx
+    if kind == "nginx":
+        balancer = Nginx(folder=folder / "nginx", port=port, http_port=http_port, pem=str(served))
+    else:
+        sock = tmp_path / "sock" / "haproxy.sock"
+        balancer = HAProxy(port, sock, 5, folder=folder, http_port=http_port, pem=served)
+    balancer.start()
+    try:
+        assert balancer.running()
+        balancer.register("a", port=targets[0].port)
+        balancer.allow("a")
+        context = ssl.create_default_context(cafile=str(ca))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/", context=context) as answer:
+            assert answer.status == 200 and answer.read().decode().startswith("a")
+        redirect = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+        redirect.request("GET", "/x?y=1", headers={"Host": "127.0.0.1"})
+        moved = redirect.getresponse()
+        assert (moved.status, moved.getheader("Location")) == (
+            301,
+            f"https://127.0.0.1:{port}/x?y=1",
+        )
+    finally:
+        pid = balancer.pid()
+        balancer.stop()
+    assert pid and not alive(pid)
+
+
+def test_an_nginx_that_cannot_start_says_why_in_one_line(tmp_path: Path) -> None:
+    require(available("nginx"), "nginx (Debian's nginx)")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OperationError) as failed:
+            Nginx(folder=tmp_path / "nginx", port=port).start()
+    assert failed.value.why.startswith(f"nginx: bind() to 127.0.0.1:{port} failed")
 
 
 def test_allow_gives_up_on_a_target_that_stays_unhealthy(

@@ -88,12 +88,23 @@ def healthy(port: int, *, timeout: float = CONNECT_TIMEOUT) -> bool:
 
 
 # -- the daemons' processes: each edge's master writes a pid file
-def pid_in(pidfile: Path) -> int:
-    """The pid a pid file holds, or 0."""
+def pid_in(pidfile: Path, program: str) -> int:
+    """The pid a pid file holds, when that process is `program`; otherwise 0 (no file, or a
+    pid the system gave to another process since: a pid file is never trusted blindly)."""
     try:
-        return int(pidfile.read_text().split()[0])
+        pid = int(pidfile.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return 0
+    if pid <= 1:
+        return 0
+    cmdline = Path("/proc") / str(pid) / "cmdline"
+    if Path("/proc").is_dir():
+        try:
+            if program.encode() not in cmdline.read_bytes():
+                return 0
+        except OSError:
+            return 0
+    return pid
 
 
 def alive(pid: int, *, wait: float = 0) -> bool:

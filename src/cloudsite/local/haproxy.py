@@ -10,6 +10,7 @@ added at run time (`add server`), so an instance can join a running rollout.
                   start, running and stop for `cloudsite local`'s daemon
 """
 
+import shlex
 import shutil
 import socket
 import subprocess
@@ -78,14 +79,15 @@ def haproxy_available() -> bool:
 
 def config(*, socket: Path, port: int, pem: Path | None = None, http_port: int = 0) -> str:
     """HAProxy's configuration: plain HTTP on `port`, or with `pem` TLS on `port` and a
-    redirect to it from `http_port`."""
+    redirect to it from `http_port`. Paths are quoted as a shell quotes them, which HAProxy
+    reads the same way (no `$` expanded, spaces kept)."""
     front = (
-        _TLS.format(port=port, pem=pem, http_port=http_port, backend=BACKEND)
+        _TLS.format(port=port, pem=shlex.quote(str(pem)), http_port=http_port, backend=BACKEND)
         if pem
         else _PLAIN.format(port=port, backend=BACKEND)
     )
     return (
-        _GLOBAL.format(socket=socket, connect=int(CONNECT_TIMEOUT))
+        _GLOBAL.format(socket=shlex.quote(str(socket)), connect=int(CONNECT_TIMEOUT))
         + front
         + _BACKEND.format(backend=BACKEND, health=HEALTH_PATH)
     )
@@ -136,7 +138,7 @@ class HAProxy:
             time.sleep(0.05)
 
     def pid(self) -> int:
-        return pid_in(self.pidfile)
+        return pid_in(self.pidfile, "haproxy")
 
     def running(self) -> bool:
         return alive(self.pid()) and self.socket.exists()

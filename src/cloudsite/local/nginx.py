@@ -8,8 +8,9 @@ of edge.py another way:
   address), and AllowTraffic puts a target in service only after 2 of them pass in a row;
 - a change of targets rewrites the upstream and reloads nginx gracefully: new workers take
   new connections, the old ones finish the requests they hold and exit. BlockTraffic waits
-  for them (at most the deregistration delay, nginx's worker_shutdown_timeout), which is the
-  ALB's draining.
+  for them, at most the deregistration delay, which is the ALB's draining; the old workers
+  go on finishing longer requests (to any target) for up to 65 s, longer than nginx waits for
+  a target's answer (60 s), so a reload cuts no request nginx would have served.
 
 Two differences from the ALB, both on purpose:
 - a reload closes idle keep-alive connections, and a client that sends its next request on
@@ -17,12 +18,15 @@ Two differences from the ALB, both on purpose:
   edge answers every request with `Connection: close`: each costs a TLS handshake, and no
   rollout fails a request;
 - between two `cloudsite local` commands nobody runs the checks; nginx's passive ones take
-  a target that fails 2 requests out of service for 10 s (`max_fails=2 fail_timeout=10s`).
+  a target that fails 2 requests out of service for 10 s (`max_fails=2 fail_timeout=10s`),
+  when another is in service (nginx never takes out the only one).
 """
 
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -46,6 +50,8 @@ STATE: Final = "edge.json"
 UPSTREAM: Final = "app"
 MAINT: Final = "MAINT"  # out of service: registered or blocked
 READY: Final = "READY"  # in the upstream, taking traffic
+SHUTDOWN: Final = 65  # seconds an old worker may finish requests after a reload (> 60 s read)
+ERROR_LOG_OPTION: Final = (1, 19, 5)  # the first nginx with -e (the error log at start-up)
 
 
 @dataclass
@@ -54,7 +60,7 @@ class Nginx:
     port: int
     deregistration_delay: float = 10
     http_port: int = 0  # with `pem`: plain HTTP here is redirected to HTTPS on `port`
-    pem: str = ""  # the certificate, its chain and key: TLS on `port`
+    pem: str = ""  # the certificate, its chain and key: TLS on `port` (copied in as edge.pem)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name: port, state
 
     @classmethod
@@ -78,9 +84,8 @@ class Nginx:
         return self.folder / "nginx.conf"
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = ["nginx", "-e", str(self.folder / "error.log"), "-p", str(self.folder)]
         return subprocess.run(  # noqa: S603
-            [*argv, "-c", str(self.conf), *args],
+            [*argv(self.folder, version()), "-c", str(self.conf), *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -91,12 +96,17 @@ class Nginx:
         """Write the configuration and start nginx in the background (its master forks)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "temp").mkdir(exist_ok=True)
+        if self.pem:  # referred to by a relative name: a `$` in the path would be a variable
+            served = self.folder / "edge.pem"
+            served.touch(mode=0o600)
+            shutil.copyfile(self.pem, served)
         self.save()
         self._write()
         result = self.command()
         if result.returncode != 0:
-            failed = _last_line(result, "nginx failed")
-            raise OperationError("local edge", failed, hint=f"its configuration: {self.conf}")
+            raise OperationError(
+                "local edge", f"nginx: {reason(result)}", hint=f"its configuration: {self.conf}"
+            )
         deadline = time.monotonic() + 10
         while not (self.running() and self._workers()):
             if time.monotonic() > deadline:
@@ -105,7 +115,7 @@ class Nginx:
             time.sleep(0.05)
 
     def pid(self) -> int:
-        return pid_in(self.folder / "nginx.pid")
+        return pid_in(self.folder / "nginx.pid", "nginx")
 
     def running(self) -> bool:
         return alive(self.pid())
@@ -150,13 +160,17 @@ class Nginx:
         return time.monotonic() - started
 
     def stats(self) -> dict[str, dict[str, str]]:
-        """A check of each target now: UP or DOWN in service, MAINT out of it."""
+        """Each target checked now: MAINT out of service; in service, UP, or DOWN once FALL
+        checks in a row fail (INTERVAL apart), as the ALB counts them."""
         rows = {}
         for name, target in self.targets.items():
-            if target["state"] == MAINT:
-                status = MAINT
-            else:
-                status = "UP" if healthy(target["port"]) else "DOWN"
+            status = MAINT if target["state"] == MAINT else "DOWN"
+            for check in range(FALL if status == "DOWN" else 0):
+                if healthy(target["port"]):
+                    status = "UP"
+                    break
+                if check + 1 < FALL:
+                    time.sleep(INTERVAL)
             rows[name] = {"status": status, "port": str(target["port"])}
         return rows
 
@@ -173,33 +187,48 @@ class Nginx:
                 folder=self.folder,
                 port=self.port,
                 http_port=self.http_port,
-                pem=self.pem,
+                tls=bool(self.pem),
                 targets=[t["port"] for t in self.targets.values() if t["state"] == READY],
-                drain=self.deregistration_delay,
             )
         )
 
     def _reload(self) -> None:
         """The new upstream in force: nginx checks the configuration, starts new workers and
-        tells the old ones to finish their requests and exit; this returns once they have."""
+        tells the old ones to finish their requests and exit. This returns once new workers
+        run and the old ones have exited, or the deregistration delay has passed."""
         self._write()
         checked = self.command("-t")
         if checked.returncode != 0:
-            raise RuntimeError(f"nginx: {_last_line(checked, 'the configuration is invalid')}")
+            raise OperationError(
+                "local edge", f"nginx: {reason(checked)}", hint=f"its configuration: {self.conf}"
+            )
+        master = self.pid()
+        if not master:
+            raise OperationError(
+                "local edge",
+                "nginx is not running (its master has gone)",
+                hint="`cloudsite local up` starts it again",
+            )
         old = self._workers()
-        os.kill(self.pid(), signal.SIGHUP)
-        deadline = time.monotonic() + self.deregistration_delay + 5
+        os.kill(master, signal.SIGHUP)
+        started = time.monotonic()
         while True:
-            workers = self._workers()
-            if workers and not workers & old:
+            workers, waited = self._workers(), time.monotonic() - started
+            if workers - old and (not workers & old or waited > self.deregistration_delay):
                 return
-            if time.monotonic() > deadline:
-                raise RuntimeError("nginx: the old workers did not finish after the reload")
+            if waited > self.deregistration_delay + 10:
+                raise OperationError(
+                    "local edge",
+                    "nginx started no new workers after a reload",
+                    hint=f"its log: {self.folder / 'error.log'}",
+                )
             time.sleep(0.02)
 
     def _workers(self) -> set[int]:
         """The master's children (its workers, old and new)."""
         master = self.pid()
+        if not master:
+            return set()
         proc = Path("/proc")
         if not proc.is_dir():  # macOS and the BSDs
             found = subprocess.run(  # noqa: S603
@@ -217,11 +246,10 @@ class Nginx:
         return children
 
 
-def config(
-    *, folder: Path, port: int, http_port: int, pem: str, targets: list[int], drain: float
-) -> str:
-    """nginx's configuration: TLS on `port` with `pem` (plain HTTP without), a redirect from
-    `http_port`, and an upstream of `targets` (a 503, as the ALB answers, when there is none)."""
+def config(*, folder: Path, port: int, http_port: int, tls: bool, targets: list[int]) -> str:
+    """nginx's configuration: with `tls`, TLS on `port` with the folder's edge.pem and a
+    redirect from `http_port` (plain HTTP on `port` without), and an upstream of `targets`
+    (a 503, as the ALB answers, when there is none)."""
     temp = folder / "temp"
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers run as whoever runs cloudsite
     servers = "".join(
@@ -232,16 +260,16 @@ def config(
     route = f"proxy_pass http://{UPSTREAM};" if targets else "return 503;"
     listen = (
         f"listen 127.0.0.1:{port} ssl;\n"
-        f"        ssl_certificate {_quote(pem)};\n"
-        f"        ssl_certificate_key {_quote(pem)};\n"
+        "        ssl_certificate edge.pem;\n"
+        "        ssl_certificate_key edge.pem;\n"
         "        ssl_protocols TLSv1.2 TLSv1.3;"
-        if pem
+        if tls
         else f"listen 127.0.0.1:{port};"
     )
     redirect = (
         f"    server {{\n        listen 127.0.0.1:{http_port};\n"
         f"        return 301 https://$host:{port}$request_uri;\n    }}\n"
-        if pem and http_port
+        if tls and http_port
         else ""
     )
     temps = "".join(
@@ -250,8 +278,8 @@ def config(
     )
     return f"""\
 # cloudsite local's TLS edge (nginx), rewritten by cloudsite at every change of targets.
-{user}worker_processes 1;
-worker_shutdown_timeout {int(drain)}s;
+{user}worker_processes auto;
+worker_shutdown_timeout {SHUTDOWN}s;
 pid {_quote(str(folder / "nginx.pid"))};
 error_log {_quote(str(folder / "error.log"))} warn;
 events {{
@@ -288,5 +316,29 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _last_line(result: subprocess.CompletedProcess[str], default: str) -> str:
-    return (result.stderr.strip().splitlines() or [default])[-1]
+def reason(result: subprocess.CompletedProcess[str]) -> str:
+    """What nginx says is wrong: its first [emerg] line (the last line is often only "test
+    failed"), without the "nginx: [emerg] " prefix."""
+    lines = result.stderr.strip().splitlines() or ["nginx failed"]
+    found = next((line for line in lines if "[emerg]" in line), lines[-1])
+    return found.split("[emerg] ", 1)[-1]
+
+
+def version() -> tuple[int, ...]:
+    """The installed nginx's version (`nginx -v` prints it to stderr), (0,) if unknown."""
+    found = subprocess.run(
+        ["nginx", "-v"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    match = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", found.stderr + found.stdout)
+    return tuple(int(part) for part in match.groups()) if match else (0,)
+
+
+def argv(folder: Path, installed: tuple[int, ...]) -> list[str]:
+    """nginx's command line for the edge in `folder`. Before 1.19.5 there is no -e: nginx
+    then reports start-up errors to its built-in log, and the configuration's own after."""
+    errors = ["-e", str(folder / "error.log")] if installed >= ERROR_LOG_OPTION else []
+    return ["nginx", *errors, "-p", str(folder)]

@@ -363,10 +363,10 @@ def _group(
             instance.last_good = _archive(group, instance, bundle)
         if entry["name"] in known:
             group.instances.append(instance)
-            status = known[entry["name"]]["status"]
-            instance.in_service = status == "UP"
-            if status not in ("UP", "MAINT"):  # failing its checks: out of service, as the
-                balancer.block(entry["name"])  # ALB's checks have taken it (nginx keeps it)
+            status = known[entry["name"]]["status"]  # HAProxy's "UP 1/2" is still up
+            instance.in_service = status.startswith("UP")
+            if status.startswith("DOWN"):  # failing its checks: out of service, as the ALB's
+                balancer.block(entry["name"])  # checks have taken it (nginx still routes to it)
         else:
             group.add(instance)
     return group
@@ -387,15 +387,17 @@ def _archive(group: DeploymentGroup, instance: Instance, bundle: Path) -> Path |
 
 
 # ---------------------------------------------------------------------------- the edge
-def _edge(local: Local) -> HAProxy | Nginx:
-    """The state's edge, running or not: HAProxy's runtime API, or nginx's folder."""
-    state = local.state
-    assert state is not None
+def _edge(local: Local, kind: str = "") -> HAProxy | Nginx:
+    """The state's edge (or `kind`'s), running or not: HAProxy's runtime API, or nginx's
+    folder."""
+    state = local.state or State(name=local.name, port=0, http_port=0)
     served = local.folder / "tls" / "edge.pem"
-    if state.edge == "nginx":
+    if (kind or state.edge) == "nginx":
         folder = local.folder / "nginx"
         if (folder / "edge.json").is_file():
-            return Nginx.open(folder)
+            found = Nginx.open(folder)
+            found.pem = str(served)  # where the project is now (it may have moved)
+            return found
         return Nginx(
             folder=folder,
             port=state.port,
@@ -485,10 +487,10 @@ def down(local: Local) -> list[str]:
     """Remove everything `up` made; returns what is still there (nothing, normally)."""
     import shutil
 
-    edge_pid = 0
-    if local.state is not None:
-        balancer = _edge(local)
-        edge_pid = balancer.pid()
+    edge_pids = []
+    for kind in [local.state.edge] if local.state else edge.KINDS:  # no state: any pid file
+        balancer = _edge(local, kind)
+        edge_pids.append(balancer.pid())
         balancer.stop()
     prefix = f"cloudsite-local-{local.name}-"
     names = database.database_names(local.name)
@@ -506,10 +508,10 @@ def down(local: Local) -> list[str]:
         ignore.unlink()
         with contextlib.suppress(OSError):
             local.folder.parent.rmdir()  # only when nothing else (an ejected layer) is there
-    return leftovers(local, edge_pid=edge_pid)
+    return leftovers(local, edge_pids=edge_pids)
 
 
-def leftovers(local: Local, *, edge_pid: int = 0) -> list[str]:
+def leftovers(local: Local, *, edge_pids: list[int] | None = None) -> list[str]:
     """What of a rehearsal is still there: containers, images, volume, network, files."""
     names = database.database_names(local.name)
     left = [f"container {c}" for c in _containers(local, f"cloudsite-local-{local.name}-")]
@@ -520,8 +522,7 @@ def leftovers(local: Local, *, edge_pid: int = 0) -> list[str]:
     for folder in (local.folder, local.socket.parent):
         if folder.exists():
             left.append(f"folder {folder}")
-    if edge.alive(edge_pid, wait=10):
-        left.append(f"the edge (pid {edge_pid})")
+    left += [f"the edge (pid {pid})" for pid in edge_pids or [] if edge.alive(pid, wait=10)]
     return left
 
 
