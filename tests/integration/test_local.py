@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import require
 from tests.support.corpus import startproject
-from tests.support.edges import available, haproxy_available
+from tests.support.edges import available
 from tests.support.engine import Engine
 from tests.support.images import DEFECT, MARKER, source_tree
 from tests.support.load import LoadGenerator
@@ -324,7 +324,7 @@ def test_ctrl_c_during_local_up_says_how_to_clear_it_and_local_down_does(
     import os
     import signal
 
-    require(haproxy_available(), "HAProxy (Debian's haproxy)")
+    require(available("haproxy"), "HAProxy (Debian's haproxy)")
     root, _, _ = foreign(tmp_path / "interrupted")
     site = Rehearsal("interrupted", root, engine.script_env(**build_env), "/admin/login/", "")
     site.release("v1")

@@ -14,7 +14,7 @@ from tests.conftest import require
 from tests.integration.conftest import REGION, SITE_HOST, STACK, AwsStandIn, Releases
 from tests.integration.test_image import http_get
 from tests.support.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
-from tests.support.edges import haproxy_available, load_balancer
+from tests.support.edges import available, load_balancer
 from tests.support.engine import Engine
 from tests.support.load import LoadGenerator
 from tests.support.servers import free_port
@@ -57,7 +57,7 @@ def new_instance(engine: Engine, aws: AwsStandIn, root: Path, *, name: str) -> I
 def fleet(
     engine: Engine, aws: AwsStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DeploymentGroup]:
-    require(haproxy_available(), "HAProxy (Debian's haproxy)")
+    require(available("haproxy"), "HAProxy (Debian's haproxy)")
     tmp = tmp_path_factory.mktemp("fleet")
     with load_balancer(tmp, deregistration_delay=5) as lb:
         group = DeploymentGroup(

@@ -16,7 +16,7 @@ from tests.integration.conftest import SITE_HOST, AwsStandIn, Releases
 from tests.integration.test_rollout import new_instance, released
 from tests.support.codedeploy import DeploymentGroup
 from tests.support.corpus import startproject
-from tests.support.edges import haproxy_available, load_balancer
+from tests.support.edges import available, load_balancer
 from tests.support.engine import Engine
 from tests.support.images import MARKER
 from tests.support.load import LoadGenerator
@@ -47,7 +47,7 @@ def foreign(
 def fleet(
     engine: Engine, aws: AwsStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DeploymentGroup]:
-    require(haproxy_available(), "HAProxy (Debian's haproxy)")
+    require(available("haproxy"), "HAProxy (Debian's haproxy)")
     tmp = tmp_path_factory.mktemp("ffleet")
     with load_balancer(tmp, deregistration_delay=5) as lb:
         group = DeploymentGroup(

@@ -2,20 +2,19 @@
 plain HTTP on a free loopback port, for the test's duration."""
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from cloudsite.local.edge import Edge
-from cloudsite.local.haproxy import HAProxy, config, haproxy_available
+from cloudsite.local.edge import Edge, installed
+from cloudsite.local.haproxy import HAProxy, config
 from cloudsite.local.nginx import Nginx
 from tests.support.servers import free_port, running
 
-__all__ = ["Edge", "available", "haproxy_available", "load_balancer"]
+__all__ = ["Edge", "available", "load_balancer"]
 
 
 def available(kind: str) -> bool:
-    return shutil.which(kind) is not None
+    return kind in installed()
 
 
 @contextlib.contextmanager

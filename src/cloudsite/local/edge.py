@@ -13,8 +13,9 @@ X-Forwarded-Proto and X-Forwarded-For, does not retry a request on another targe
 a target with GET /healthz carrying the target's address as Host: healthy after 2 passes,
 unhealthy after 2 failures, every 0.5 s (the template's thresholds, the interval scaled down).
 
-Here too: `healthy`, the one health check (nginx's edge makes it; HAProxy makes its own),
-and the pid-file helpers both daemons share (`pid_in`, `alive`, `terminate`).
+Here too: `Views` (stat and serving, from an edge's stats), `healthy`, the one health check
+(nginx's edge makes it; HAProxy makes its own), and the pid-file helpers both daemons share
+(`pid_in`, `alive`, `terminate`).
 """
 
 import contextlib
@@ -66,6 +67,19 @@ class Edge(Protocol):
 
     def serving(self) -> list[str]:
         """The targets that are UP and take traffic."""
+
+
+class Views:
+    """stat() and serving(), read from an edge's own stats() (both edges inherit them)."""
+
+    def stats(self) -> dict[str, dict[str, str]]:
+        raise NotImplementedError
+
+    def stat(self, name: str) -> dict[str, str]:
+        return self.stats()[name]
+
+    def serving(self) -> list[str]:
+        return sorted(name for name, row in self.stats().items() if row["status"] == "UP")
 
 
 def installed() -> list[str]:

@@ -11,7 +11,6 @@ added at run time (`add server`), so an instance can join a running rollout.
 """
 
 import shlex
-import shutil
 import socket
 import subprocess
 import time
@@ -26,6 +25,7 @@ from cloudsite.local.edge import (
     HEALTH_PATH,
     INTERVAL,
     RISE,
+    Views,
     alive,
     pid_in,
     terminate,
@@ -73,10 +73,6 @@ backend {backend}
 """
 
 
-def haproxy_available() -> bool:
-    return shutil.which("haproxy") is not None
-
-
 def config(*, socket: Path, port: int, pem: Path | None = None, http_port: int = 0) -> str:
     """HAProxy's configuration: plain HTTP on `port`, or with `pem` TLS on `port` and a
     redirect to it from `http_port`. Paths are quoted as a shell quotes them, which HAProxy
@@ -94,7 +90,7 @@ def config(*, socket: Path, port: int, pem: Path | None = None, http_port: int =
 
 
 @dataclass(frozen=True)
-class HAProxy:
+class HAProxy(Views):
     port: int
     socket: Path
     deregistration_delay: float  # seconds BlockTraffic waits at most for in-flight requests
@@ -209,10 +205,3 @@ class HAProxy:
             for row in rows
             if row.get("pxname") == BACKEND and row["svname"] not in ("BACKEND", "FRONTEND")
         }
-
-    def stat(self, name: str) -> dict[str, str]:
-        return self.stats()[name]
-
-    def serving(self) -> list[str]:
-        """Targets that are UP and take traffic."""
-        return sorted(name for name, row in self.stats().items() if row["status"] == "UP")

@@ -3,7 +3,8 @@
 nginx OSS has no runtime API and no active health checks, so this edge keeps the contract
 of edge.py another way:
 
-- the targets and whether each is in service live in `edge.json`, in the edge's folder;
+- the targets and whether each is in service live in `edge.json`, in the edge's folder
+  (an Nginx made on that folder reads them back);
 - cloudsite makes the health checks itself (edge.healthy: GET /healthz, Host the target's
   address), and AllowTraffic puts a target in service only after 2 of them pass in a row;
 - a change of targets rewrites the upstream and reloads nginx gracefully: new workers take
@@ -23,6 +24,7 @@ Two differences from the ALB, both on purpose:
 """
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -40,6 +42,7 @@ from cloudsite.local.edge import (
     FALL,
     INTERVAL,
     RISE,
+    Views,
     alive,
     healthy,
     pid_in,
@@ -55,7 +58,7 @@ ERROR_LOG_OPTION: Final = (1, 19, 5)  # the first nginx with -e (the error log a
 
 
 @dataclass
-class Nginx:
+class Nginx(Views):
     folder: Path  # edge.json, nginx.conf, the pid file, the error log, nginx's temp folders
     port: int
     deregistration_delay: float = 10
@@ -63,20 +66,14 @@ class Nginx:
     pem: str = ""  # the certificate, its chain and key: TLS on `port` (copied in as edge.pem)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name: port, state
 
-    @classmethod
-    def open(cls, folder: Path) -> "Nginx":
-        """The edge a `start` left in `folder` (running or not)."""
-        return cls(folder=folder, **json.loads((folder / STATE).read_text()))
+    def __post_init__(self) -> None:
+        """The targets a running edge in this folder has (what edge.json kept), if any."""
+        saved = self.folder / STATE
+        if not self.targets and saved.is_file():
+            self.targets = json.loads(saved.read_text())["targets"]
 
     def save(self) -> None:
-        fields = {
-            "port": self.port,
-            "deregistration_delay": self.deregistration_delay,
-            "http_port": self.http_port,
-            "pem": self.pem,
-            "targets": self.targets,
-        }
-        (self.folder / STATE).write_text(json.dumps(fields, indent=2) + "\n")
+        (self.folder / STATE).write_text(json.dumps({"targets": self.targets}, indent=2) + "\n")
 
     # -- the daemon
     @property
@@ -147,10 +144,7 @@ class Nginx:
         ALB starts it), then in the upstream."""
         started = time.monotonic()
         passes = 0
-        while passes < RISE:
-            passes = passes + 1 if healthy(self.targets[name]["port"]) else 0
-            if passes >= RISE:
-                break
+        while (passes := passes + 1 if healthy(self.targets[name]["port"]) else 0) < RISE:
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"nginx: {name} did not become healthy within {timeout} s")
             time.sleep(INTERVAL)
@@ -162,23 +156,13 @@ class Nginx:
     def stats(self) -> dict[str, dict[str, str]]:
         """Each target checked now: MAINT out of service; in service, UP, or DOWN once FALL
         checks in a row fail (INTERVAL apart), as the ALB counts them."""
-        rows = {}
-        for name, target in self.targets.items():
-            status = MAINT if target["state"] == MAINT else "DOWN"
-            for check in range(FALL if status == "DOWN" else 0):
-                if healthy(target["port"]):
-                    status = "UP"
-                    break
-                if check + 1 < FALL:
-                    time.sleep(INTERVAL)
-            rows[name] = {"status": status, "port": str(target["port"])}
-        return rows
-
-    def stat(self, name: str) -> dict[str, str]:
-        return self.stats()[name]
-
-    def serving(self) -> list[str]:
-        return sorted(name for name, row in self.stats().items() if row["status"] == "UP")
+        return {
+            name: {
+                "status": MAINT if target["state"] == MAINT else _checked(target["port"]),
+                "port": str(target["port"]),
+            }
+            for name, target in self.targets.items()
+        }
 
     # -- the configuration, and a reload that waits for the old workers
     def _write(self) -> None:
@@ -244,6 +228,16 @@ class Nginx:
                 if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
                     children.add(int(stat.parent.name))
         return children
+
+
+def _checked(port: int) -> str:
+    """UP as soon as a check passes; DOWN once FALL in a row have failed, INTERVAL apart."""
+    for check in range(FALL):
+        if check:
+            time.sleep(INTERVAL)
+        if healthy(port):
+            return "UP"
+    return "DOWN"
 
 
 def config(*, folder: Path, port: int, http_port: int, tls: bool, targets: list[int]) -> str:
@@ -324,6 +318,7 @@ def reason(result: subprocess.CompletedProcess[str]) -> str:
     return found.split("[emerg] ", 1)[-1]
 
 
+@functools.cache
 def version() -> tuple[int, ...]:
     """The installed nginx's version (`nginx -v` prints it to stderr), (0,) if unknown."""
     found = subprocess.run(

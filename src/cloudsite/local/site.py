@@ -40,6 +40,7 @@ from cloudsite.local.tls import edge_certificate
 from cloudsite.project.shipment import BUILT_IN
 
 FOLDER: Final = Path(".cloudsite") / "local"
+DRAIN: Final = 10  # seconds the edge waits for an instance's requests before it is stopped
 GITIGNORE: Final = (
     "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
 )
@@ -392,23 +393,18 @@ def _edge(local: Local, kind: str = "") -> HAProxy | Nginx:
     folder."""
     state = local.state or State(name=local.name, port=0, http_port=0)
     served = local.folder / "tls" / "edge.pem"
-    if (kind or state.edge) == "nginx":
-        folder = local.folder / "nginx"
-        if (folder / "edge.json").is_file():
-            found = Nginx.open(folder)
-            found.pem = str(served)  # where the project is now (it may have moved)
-            return found
+    if (kind or state.edge) == "nginx":  # its targets come back from its folder
         return Nginx(
-            folder=folder,
+            folder=local.folder / "nginx",
             port=state.port,
-            deregistration_delay=10,
+            deregistration_delay=DRAIN,
             http_port=state.http_port,
             pem=str(served),
         )
     return HAProxy(
         port=state.port,
         socket=local.socket,
-        deregistration_delay=10,
+        deregistration_delay=DRAIN,
         folder=local.folder,
         http_port=state.http_port,
         pem=served,
