@@ -36,6 +36,7 @@ TIERS = {
     "Network": [
         "AWS::EC2::VPC",
         "AWS::EC2::NatGateway",
+        "AWS::EC2::VPCEndpoint",
         "AWS::EC2::FlowLog",
         "AWS::Lambda::Function",
     ],

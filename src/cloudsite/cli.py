@@ -180,11 +180,16 @@ def deploy(detach: bool, **opts: Any) -> None:
 @cli.command()
 @config_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
-def down(yes: bool, **opts: Any) -> None:
-    """Delete the stack and everything cloudsite made, then check that nothing is left."""
+@click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Also delete the data down keeps: the database's snapshots and the media bucket.",
+)
+def down(yes: bool, delete_data: bool, **opts: Any) -> None:
+    """Delete the stack and all cloudsite made but the data, then check that nothing is left."""
     from cloudsite import commands
 
-    _run(opts, lambda ctx: commands.down(ctx, yes=yes), verb="down")
+    _run(opts, lambda ctx: commands.down(ctx, yes=yes, delete_data=delete_data), verb="down")
 
 
 @cli.command()
@@ -346,11 +351,19 @@ def local_logs(tail: int, **opts: Any) -> None:
 
 @local.command("down")
 @config_options
-def local_down(**opts: Any) -> None:
-    """Remove everything `local up` made, then check that nothing is left."""
+@click.option(
+    "--delete-data", is_flag=True, help="Also delete the database and media it kept (asks once)."
+)
+@click.option("--yes", "-y", is_flag=True, help="With --delete-data: delete without asking.")
+def local_down(delete_data: bool, yes: bool, **opts: Any) -> None:
+    """Remove everything `local up` made but its data, then check that nothing else is left."""
     from cloudsite import commands
 
-    _run(opts, commands.local_down, verb="local down")
+    _run(
+        opts,
+        lambda ctx: commands.local_down(ctx, delete_data=delete_data, yes=yes),
+        verb="local down",
+    )
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
 
     ctx.open()
     ctx.preflight()
+    if ctx.cfg.source_mode == "upload":
+        _data_warnings(ctx, ctx.project())
     ctx.connect()
     applied = infra.stack_apply(ctx, yes=yes, no_wait=no_wait)
     shipped = deploy.source_ship(ctx, applied.state)
@@ -66,15 +68,21 @@ def deploy(ctx: Context, *, detach: bool) -> int:
     return 0
 
 
-def down(ctx: Context, *, yes: bool) -> int:
-    """The verified teardown; exits 1 when anything still carries the stack's tag."""
+def down(ctx: Context, *, yes: bool, delete_data: bool = False) -> int:
+    """The verified teardown; exits 1 when anything not kept on purpose still carries the
+    stack's tag. The data (final snapshot, media bucket) stays unless `delete_data`."""
     from cloudsite import cost
     from cloudsite.aws import teardown
 
     aws = ctx.connect()
     ctx.phase = "down"
     report = teardown.teardown(
-        aws, stack=ctx.stack, follow=ctx.follow(), yes=yes, token=ctx.token("down")
+        aws,
+        stack=ctx.stack,
+        follow=ctx.follow(),
+        yes=yes,
+        token=ctx.token("down"),
+        delete_data=delete_data,
     )
     left = [item.as_dict() for item in report.left]
     monthly = cost.total(report.left)
@@ -89,12 +97,17 @@ def down(ctx: Context, *, yes: bool) -> int:
                 "certificates_deleted": report.certificates,
                 "left": left,
                 "left_monthly": monthly,
+                "kept": [item.as_dict() for item in report.kept],
+                "kept_monthly": cost.total(report.kept),
+                "data_deleted": report.data_deleted,
             }
         )
     else:
         for item in report.left:
             price = "?" if item.monthly is None else f"${item.monthly:.2f}/month"
             ctx.ui.data(f"{item.resource}  {price}  {item.note}".rstrip())
+        for item in report.kept:
+            ctx.ui.data(f"kept  {item.resource}  ${item.monthly or 0:.2f}/month  {item.note}")
     if report.left:
         raise TeardownIncomplete(
             "down",
@@ -103,6 +116,13 @@ def down(ctx: Context, *, yes: bool) -> int:
             f"(at least ${monthly:.2f}/month)",
             hint="they are listed on stdout; delete them (or what keeps them), then rerun down",
         )
+    if report.kept:
+        ctx.ui.done(
+            f"nothing else carries the tag cloudsite:stack={ctx.stack}: only the data is kept, "
+            f"at ${cost.total(report.kept):.2f}/month (`cloudsite up` restores the site from it; "
+            "`cloudsite down --delete-data` deletes it)"
+        )
+        return 0
     ctx.ui.done(f"nothing carries the tag cloudsite:stack={ctx.stack}: nothing is left to pay for")
     return 0
 
@@ -180,6 +200,7 @@ def _plan_project(ctx: Context) -> None:
 
     project = ctx.project()
     _project_summary(ctx, project)
+    _data_warnings(ctx, project)
     ejected = [f.name for f in runtime_in_use(project.root) if f.ejected]
     package = ctx.package()
     ctx.ui.data(f"  source zip     {source_summary(package)}")
@@ -240,11 +261,20 @@ def template(ctx: Context, *, parameters: bool) -> int:
 
 def init(ctx: Context, *, eject: bool, force: bool) -> int:
     """Detect the project, write cloudsite.toml, optionally eject the runtime layer."""
+    from dataclasses import replace
+
+    from cloudsite.project.init import database_reason, database_wanted
     from cloudsite.project.init import init as project_init
 
     project = ctx.project()
     result = project_init(project, ctx.cfg, eject=eject, force=force)
     _project_summary(ctx, project)
+    cfg = ctx.cfg
+    if result.config_written:
+        cfg = replace(cfg, database=database_wanted(project))  # what the new file says
+        state = "true" if cfg.database else "false"
+        ctx.ui.info(f"database = {state}: {database_reason(project)}")
+    _data_warnings(ctx, project, cfg)
     if result.config_written:
         ctx.ui.done(f"wrote {result.config_written.name}")
     else:
@@ -256,6 +286,14 @@ def init(ctx: Context, *, eject: bool, force: bool) -> int:
         )
     ctx.ui.info("next: `cloudsite build` makes the image here; `cloudsite up` deploys it to AWS")
     return 0
+
+
+def _data_warnings(ctx: Context, project: Any, cfg: Any = None) -> None:
+    """One warning for each kind of data that would not last (project.checks.data_warnings)."""
+    from cloudsite.project.checks import data_warnings
+
+    for warning in data_warnings(project, cfg or ctx.cfg):
+        ctx.ui.warn(warning)
 
 
 def _project_summary(ctx: Context, project: Any) -> None:
@@ -317,12 +355,14 @@ def local_up(
     """The rehearsal: build, the TLS edge, the instances through the hooks; prints the URL."""
     from cloudsite.local import site
 
-    ctx.project()  # detection first: a project it cannot build stops here
-    local = _local(ctx, port=port, edge=edge)
+    project = ctx.project()  # detection first: a project it cannot build stops here
+    local = _local(ctx, port=port, edge=edge)  # then the engine, the edge, the port
+    _data_warnings(ctx, project)
     deployment = site.up(
         local,
         package=ctx.package(),
-        database_on=ctx.cfg.database,
+        database_on=_database_on(ctx, project),
+        media_on=_media_on(ctx, project),
         instances=instances,
         port=port,
         no_cache=no_cache,
@@ -334,10 +374,25 @@ def local_deploy(ctx: Context) -> int:
     """A new release of the current source: one instance at a time, health-gated."""
     from cloudsite.local import site
 
-    ctx.project()
+    project = ctx.project()
     local = _local(ctx, edge="auto")
-    deployment = site.deploy(local, package=ctx.package(), database_on=ctx.cfg.database)
+    deployment = site.deploy(
+        local,
+        package=ctx.package(),
+        database_on=_database_on(ctx, project),
+        media_on=_media_on(ctx, project),
+    )
     return _rolled_out(ctx, local, deployment)
+
+
+def _database_on(ctx: Context, project: Any) -> bool:
+    return bool(ctx.cfg.database or project.database.needed)
+
+
+def _media_on(ctx: Context, project: Any) -> bool:
+    from cloudsite.project.checks import media
+
+    return media(project, ctx.cfg)[0] == "s3"
 
 
 def _rolled_out(ctx: Context, local: Any, deployment: Any) -> int:
@@ -404,16 +459,32 @@ def local_logs(ctx: Context, *, tail: int) -> int:
     return 0
 
 
-def local_down(ctx: Context) -> int:
-    from cloudsite.errors import TeardownIncomplete
+def local_down(ctx: Context, *, delete_data: bool = False, yes: bool = False) -> int:
+    """Everything `local up` made goes; the data (database, media) stays unless
+    --delete-data, which asks once (or takes --yes)."""
+    from cloudsite.errors import Cancelled, TeardownIncomplete
     from cloudsite.local import site
 
-    left = site.down(_local(ctx))
+    local = _local(ctx)
+    if delete_data and site.kept(local):
+        question = f"Delete the rehearsal's data ({', '.join(site.kept(local))})?"
+        if not ctx.ui.confirm(question, yes=yes):
+            raise Cancelled("local down", "nothing was deleted", hint="rerun with --yes")
+    left = site.down(local, delete_data=delete_data)
     if left:
         for item in left:
             ctx.ui.data(item)
         raise TeardownIncomplete(
             "local down", f"{len(left)} thing(s) are still there", hint="they are listed on stdout"
         )
+    kept = site.kept(local)
+    for item in kept:
+        ctx.ui.data(f"kept  {item}")
+    if kept:
+        ctx.ui.done(
+            "the rehearsal is down; its data is kept for the next `cloudsite local up` "
+            "(`cloudsite local down --delete-data` removes it)"
+        )
+        return 0
     ctx.ui.done("nothing of the rehearsal is left: no container, image, volume, network or file")
     return 0

@@ -96,7 +96,10 @@ class Config:
     private_subnet_ids: tuple[str, ...] = _key((), "private subnets of vpc_id (two AZs)")
     private_subnets: bool = _key(False, "put instances in private subnets behind a NAT gateway")
     # -- data and operations
-    database: bool = _key(False, "create an RDS PostgreSQL database")
+    database: bool = _key(False, "create an RDS PostgreSQL database (init turns it on)")
+    media: str = _key(
+        "auto", "uploads: 'auto' (an S3 bucket if the project stores files), 's3', 'none'"
+    )
     database_instance_class: str = _key("db.t4g.micro", "RDS instance class")
     deletion_protection: bool = _key(True, "protect the load balancer (and database)")
     alarm_email: str = _key("", "email address that receives alarm notifications")

@@ -54,6 +54,22 @@ class Context:
             project.root, extra=extra_entries(project, self.cfg), include=self.cfg.include_files
         )
 
+    def media_on(self) -> bool:
+        """The stack keeps the site's uploads in a bucket: the project's media resolves to s3
+        (project.checks.media); in github mode, as the committed project.json says."""
+        if self.cfg.media == "none":
+            return False
+        if self.cfg.source_mode == "upload":
+            from cloudsite.project.checks import media
+
+            return media(self.project(), self.cfg)[0] == "s3"
+        import json
+
+        from cloudsite.project.shipment import FOLDER
+
+        document = self.cfg.source_path / FOLDER / "project.json"
+        return bool(document.is_file() and json.loads(document.read_text()).get("media") == "s3")
+
     @property
     def stack(self) -> str:
         return names.stack_name(self.cfg.name)
@@ -79,6 +95,7 @@ class Context:
             or PLACEHOLDER_CERTIFICATE.format(region=region),
             hosted_zone_id=self.cfg.hosted_zone_id,
             ssh_cidrs=self.ssh_cidrs,
+            media=self.media_on(),
         )
         template.parameters_check(params, template.template_parse(template.template_text()))
         return params

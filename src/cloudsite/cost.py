@@ -1,7 +1,8 @@
 """Monthly cost estimates, item by item, from the price table in prices.py.
 
 `stack_estimate` prices the resources a stack will hold (for `cloudsite plan`);
-`arn_estimate` prices something `cloudsite down` found left behind.
+`arn_estimate` prices something `cloudsite down` found left behind; `kept_estimate` prices the
+data `cloudsite down` keeps on purpose (the database's final snapshot, the media bucket).
 Usage-based charges (requests, data, log volume, build minutes) are listed with their unit
 price rather than guessed.
 """
@@ -11,11 +12,18 @@ from typing import Any, Final
 
 from cloudsite import prices
 from cloudsite.config import Config
+from cloudsite.outputs import DATA_TAG
 
 DEFAULT_ROOT_GB: Final = 30
 DEFAULT_DB_GB: Final = 20
+DEFAULT_NONCURRENT_DAYS: Final = 30
+# What kept data costs a month, USD per GB, by kind (kept_estimate).
+KEPT_GB_MONTH: Final = {
+    "snapshot": prices.RDS_SNAPSHOT_GB_MONTH,  # an RDS DB snapshot
+    "s3": prices.S3_STANDARD_GB_MONTH,  # a bucket's objects (every version) in S3 Standard
+}
 USAGE_NOTES: Final = {
-    "AWS::S3::Bucket": "storage $0.023/GB-month, requests extra",
+    "AWS::S3::Bucket": f"storage ${prices.S3_STANDARD_GB_MONTH}/GB-month, requests extra",
     "AWS::Logs::LogGroup": "ingestion $0.50/GB, storage $0.03/GB-month",
     "AWS::ECR::Repository": "image storage $0.10/GB-month",
     "AWS::CodeBuild::Project": "about $0.005-0.01 per build minute",
@@ -113,6 +121,8 @@ def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) ->
         ]
     if rtype == "AWS::RDS::DBInstance":
         return _database(logical_id, cfg, template)
+    if rtype == "AWS::S3::Bucket" and _is_media_bucket(template, logical_id):
+        return [_media_bucket(logical_id, template)]
     if rtype == "AWS::AutoScaling::ScalingPolicy":
         policy = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
         if policy.get("PolicyType") == "TargetTrackingScaling":
@@ -205,6 +215,40 @@ def _database(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[It
     ]
 
 
+def _is_media_bucket(template: dict[str, Any], logical_id: str) -> bool:
+    """The bucket that holds the site's uploads carries the data tag (cloudsite:data=media)."""
+    props = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
+    return any(
+        isinstance(tag, dict) and tag.get("Key") == DATA_TAG and tag.get("Value") == "media"
+        for tag in props.get("Tags", [])
+    )
+
+
+def _media_bucket(logical_id: str, template: dict[str, Any]) -> Item:
+    """Usage-priced: what it costs is how much the site stores and serves."""
+    days = DEFAULT_NONCURRENT_DAYS
+    props = template["Resources"][logical_id]["Properties"]
+    for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+        kept = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+        if isinstance(kept, int):
+            days = kept
+    note = (
+        f"storage ${prices.S3_STANDARD_GB_MONTH}/GB-month, PUT ${prices.S3_PUT_PER_1K}"
+        f" and GET ${prices.S3_GET_PER_1K} per 1,000; replaced and deleted files kept {days} days"
+    )
+    return Item("media bucket (S3)", logical_id, None, note)
+
+
+def kept_estimate(kind: str, *, gigabytes: float) -> float:
+    """What `gigabytes` of kept data cost a month, in USD: kind "snapshot" (an RDS DB
+    snapshot; once its database is gone, all of it is billed) or "s3" (a bucket's objects in
+    S3 Standard, every version counted).
+    `cloudsite down` lists what it kept with these figures. Raises ValueError for another kind."""
+    if kind not in KEPT_GB_MONTH:
+        raise ValueError(f"{kind!r} is not a kind of kept data: {', '.join(KEPT_GB_MONTH)}")
+    return round(gigabytes * KEPT_GB_MONTH[kind], 2)
+
+
 def arn_estimate(arn: str) -> Item:
     """What a leftover resource costs a month, as far as its ARN tells."""
     parts = arn.split(":", 5)
@@ -226,7 +270,7 @@ def arn_estimate(arn: str) -> Item:
         ("kms", "key"): (prices.KMS_KEY_MONTH, ""),
         ("cloudwatch", "alarm"): (prices.CLOUDWATCH_ALARM_MONTH, ""),
         ("cloudwatch", "dashboard"): (prices.CLOUDWATCH_DASHBOARD_MONTH, ""),
-        ("s3", kind): (0.0, "storage $0.023/GB-month"),
+        ("s3", kind): (0.0, f"storage ${prices.S3_STANDARD_GB_MONTH}/GB-month"),
         ("logs", "log-group"): (0.0, "storage $0.03/GB-month"),
         ("acm", "certificate"): (0.0, "no charge"),
         ("ecr", "repository"): (0.0, "storage $0.10/GB-month"),

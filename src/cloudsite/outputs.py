@@ -35,6 +35,9 @@ class Param:
     GITHUB_BRANCH: Final = "GitHubBranch"
     ENABLE_DATABASE: Final = "EnableDatabase"
     DATABASE_INSTANCE_CLASS: Final = "DatabaseInstanceClass"
+    DATABASE_SNAPSHOT: Final = "DatabaseSnapshot"
+    ENABLE_MEDIA: Final = "EnableMedia"
+    MEDIA_BUCKET_NAME: Final = "MediaBucketName"
     LOG_RETENTION_DAYS: Final = "LogRetentionDays"
     APP_PORT: Final = "AppPort"
 
@@ -64,9 +67,15 @@ class Output:
     BOOTSTRAP_LOG_GROUP_NAME: Final = "BootstrapLogGroupName"
     ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
     DASHBOARD_NAME: Final = "DashboardName"
+    # With EnableMedia only.
+    MEDIA_BUCKET_NAME: Final = "MediaBucketName"
+    SITE_ROLE_ARN: Final = "SiteRoleArn"
 
 
 # The S3 key the CLI uploads the source zip to, and the pipeline's S3 source action watches.
 SOURCE_OBJECT_KEY: Final = "source/source.zip"
 # Every resource carries this tag with the stack name as its value.
 STACK_TAG: Final = "cloudsite:stack"
+# What outlives the stack carries this tag too, naming what it holds ("media" for the media
+# bucket): with STACK_TAG, how `cloudsite up` finds the data an earlier `down` kept.
+DATA_TAG: Final = "cloudsite:data"

@@ -5,6 +5,7 @@ Source: AWS's public price pages for us-east-1 (N. Virginia), on-demand, Linux, 
   https://aws.amazon.com/ebs/pricing/               https://aws.amazon.com/elasticloadbalancing/pricing/
   https://aws.amazon.com/vpc/pricing/ (NAT, public IPv4)   https://aws.amazon.com/cloudwatch/pricing/
   https://aws.amazon.com/secrets-manager/pricing/   https://aws.amazon.com/kms/pricing/
+  https://aws.amazon.com/s3/pricing/ (S3 Standard; the gateway endpoint is free)
 Recorded: 2025-06-01. Other regions cost roughly 0-30% more. These figures were not re-checked
 when this file was written (the build machine has no internet): re-check them before relying on
 an estimate, and update RECORDED when you do.
@@ -73,6 +74,12 @@ SECRET_MONTH: Final = 0.40
 KMS_KEY_MONTH: Final = 1.00
 ROUTE53_ZONE_MONTH: Final = 0.50
 SECRETS_API_PER_10K: Final = 0.05  # Secrets Manager API calls, USD per 10,000
+# S3 Standard, the media bucket's class: storage, and requests per 1,000 (PUT, COPY, POST and
+# LIST; GET and the other reads). Deleting is free. These three were noted again on 2026-12-07,
+# unchanged, and not re-checked here either.
+S3_STANDARD_GB_MONTH: Final = 0.023
+S3_PUT_PER_1K: Final = 0.005
+S3_GET_PER_1K: Final = 0.0004
 
 # The instances' secrets timer (site/hooks/refresh-secrets.sh) reads every 5 minutes the
 # Django key's three versions (AWSCURRENT, AWSPENDING, AWSPREVIOUS), and the database's secret

@@ -53,6 +53,9 @@ PARAM_KEYS: Final = {
     Param.GITHUB_REPOSITORY: "github_repository",
     Param.GITHUB_BRANCH: "github_branch",
     Param.ENABLE_DATABASE: "database",
+    # Its value is the `media` key as resolved for the project (stack_parameters' media), not
+    # the key itself ("auto", "s3", "none").
+    Param.ENABLE_MEDIA: "media",
     Param.DATABASE_INSTANCE_CLASS: "database_instance_class",
     Param.LOG_RETENTION_DAYS: "log_retention_days",
     Param.APP_PORT: "app_port",
@@ -80,13 +83,33 @@ def _text(value: Any) -> str:
 
 
 def stack_parameters(
-    cfg: Config, *, certificate_arn: str, hosted_zone_id: str, ssh_cidrs: tuple[str, ...]
+    cfg: Config,
+    *,
+    certificate_arn: str,
+    hosted_zone_id: str,
+    ssh_cidrs: tuple[str, ...],
+    media: bool = False,
+    media_bucket: str = "",
+    database_snapshot: str = "",
 ) -> list[dict[str, str]]:
-    """Every template parameter, as CloudFormation takes them. Pure: no AWS call."""
-    values: dict[str, Any] = {key: getattr(cfg, name) for key, name in PARAM_KEYS.items()}
-    values[Param.CERTIFICATE_ARN] = certificate_arn
-    values[Param.HOSTED_ZONE_ID] = hosted_zone_id
-    values[Param.SSH_CIDRS] = ssh_cidrs
+    """Every template parameter, as CloudFormation takes them. Pure: no AWS call.
+
+    The keyword arguments are what the configuration alone cannot say: the certificate and
+    hosted zone found or made, the SSH blocks resolved, whether the site keeps its uploads in
+    S3, and the data an earlier `cloudsite down` kept (a media bucket's name, a DB snapshot's
+    identifier or ARN; empty for none)."""
+    given: dict[str, Any] = {
+        Param.CERTIFICATE_ARN: certificate_arn,
+        Param.HOSTED_ZONE_ID: hosted_zone_id,
+        Param.SSH_CIDRS: ssh_cidrs,
+        Param.ENABLE_MEDIA: media,
+        Param.MEDIA_BUCKET_NAME: media_bucket,
+        Param.DATABASE_SNAPSHOT: database_snapshot,
+    }
+    values: dict[str, Any] = {
+        key: getattr(cfg, name) for key, name in PARAM_KEYS.items() if key not in given
+    }
+    values.update(given)
     values[Param.AMI_PARAMETER] = AMI_PARAMETERS[architecture(cfg.instance_type)]
     values[Param.SOURCE_MODE] = SOURCE_MODES[cfg.source_mode]
     return [{"ParameterKey": key, "ParameterValue": _text(values[key])} for key in sorted(values)]

@@ -17,6 +17,7 @@ from cloudsite.errors import ConfigError
 from cloudsite.project import keys as project_keys
 
 MY_IP: Final = "my-ip"
+MEDIA: Final = ("auto", "s3", "none")  # where uploads go (docs/data.md)
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS: Final = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557}
@@ -249,6 +250,13 @@ def _network(cfg: Config) -> None:
 def _database(cfg: Config) -> None:
     if not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", cfg.database_instance_class):
         _fail(cfg, "database_instance_class", "is not an RDS class", "e.g. db.t4g.micro")
+    if cfg.media not in MEDIA:
+        _fail(
+            cfg,
+            "media",
+            "is not 'auto', 's3' or 'none'",
+            "auto (the default) makes an S3 bucket when the project stores files",
+        )
 
 
 def _operations(cfg: Config) -> None:

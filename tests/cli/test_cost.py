@@ -3,6 +3,8 @@
 import re
 from dataclasses import replace
 
+import pytest
+
 from cloudsite import cost, prices
 from cloudsite.config import Config
 
@@ -102,7 +104,7 @@ def test_the_price_table_states_its_date_and_source() -> None:
     assert "aws.amazon.com/ec2/pricing" in (prices.__doc__ or "")
 
 
-def _active(**settings: object) -> set[str]:
+def _active(media: bool = False, media_bucket: str = "", **settings: object) -> set[str]:
     from cloudsite.conditions import active_resources
     from cloudsite.template import stack_parameters, template_parse, template_text
 
@@ -112,6 +114,8 @@ def _active(**settings: object) -> set[str]:
         certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
         hosted_zone_id=cfg.hosted_zone_id,
         ssh_cidrs=cfg.ssh_cidrs,
+        media=media,
+        media_bucket=media_bucket,
     )
     return active_resources(template_parse(template_text()), params, region="us-east-1")
 
@@ -147,3 +151,60 @@ def test_each_target_tracking_policy_costs_the_two_alarms_it_creates() -> None:
     priced = {i.resource: i.monthly for i in items if i.what == "scaling alarms"}
     assert priced == {"CpuScaling": round(2 * prices.CLOUDWATCH_ALARM_MONTH, 2)}
     assert by_what(items)["other resources"].resource == "1 resources"
+
+
+def _template_estimate(active: set[str]) -> list[cost.Item]:
+    from cloudsite.template import template_parse, template_text
+
+    template = template_parse(template_text())
+    resources = [(r, template["Resources"][r]["Type"]) for r in active]
+    return cost.stack_estimate(resources, Config(name="x"), template=template)
+
+
+def test_the_media_bucket_is_its_own_usage_priced_line() -> None:
+    items = _template_estimate(_active(media=True))
+    (media,) = [i for i in items if i.what == "media bucket (S3)"]
+    assert (media.resource, media.monthly) == ("MediaBucket", None)
+    assert media.note == (
+        "storage $0.023/GB-month, PUT $0.005 and GET $0.0004 per 1,000;"
+        " replaced and deleted files kept 30 days"  # the template's NoncurrentDays
+    )
+    # The other buckets keep the generic line; the endpoint and the roles cost nothing.
+    buckets = {i.resource for i in items if i.what == "S3::Bucket"}
+    assert buckets == {"AccessLogBucket", "ArtifactBucket", "SourceBucket"}
+    priced = {i.resource for i in items}
+    assert {"S3GatewayEndpoint", "SiteRole", "InstanceAssumesSiteRole"}.isdisjoint(priced)
+    without = _template_estimate(_active())
+    assert cost.total(items) == cost.total(without)  # no fixed cost: nothing added before use
+    assert "media bucket (S3)" not in {i.what for i in without}
+
+
+def test_a_stack_given_a_kept_bucket_prices_no_bucket_of_its_own() -> None:
+    active = _active(media=True, media_bucket="x-mediabucket-0abc1def2ghi")
+    assert "MediaBucket" not in active and "SiteRole" in active
+    assert "media bucket (S3)" not in {i.what for i in _template_estimate(active)}
+
+
+def test_the_s3_gateway_endpoint_exists_by_default_and_is_free() -> None:
+    active = _active()
+    assert "S3GatewayEndpoint" in active
+    assert "S3GatewayEndpoint" not in _active(
+        vpc_id="vpc-0123456789abcdef0",
+        public_subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"),
+    )
+    items = cost.stack_estimate(
+        [("S3GatewayEndpoint", "AWS::EC2::VPCEndpoint")], Config(name="x"), template={}
+    )
+    assert [(i.what, i.monthly) for i in items] == [("other resources", 0.0)]
+
+
+def test_kept_data_is_priced_by_the_gigabyte() -> None:
+    assert (
+        cost.kept_estimate("snapshot", gigabytes=20)
+        == round(20 * prices.RDS_SNAPSHOT_GB_MONTH, 2)
+        == 1.90
+    )
+    assert cost.kept_estimate("s3", gigabytes=10) == round(10 * 0.023, 2) == 0.23
+    assert cost.kept_estimate("s3", gigabytes=0.001) == 0.0
+    with pytest.raises(ValueError, match="'ebs' is not a kind of kept data"):
+        cost.kept_estimate("ebs", gigabytes=1)

@@ -362,6 +362,9 @@ def test_down_twice_is_fine(site: Path) -> None:
         "certificates_deleted": [],
         "left": [],
         "left_monthly": 0.0,
+        "kept": [],
+        "kept_monthly": 0,
+        "data_deleted": [],
     }
 
 

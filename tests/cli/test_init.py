@@ -15,9 +15,14 @@ def test_init_writes_cloudsite_toml_with_what_it_found(project: Path, recorder: 
     result = invoke("init", "--set", "region=us-east-1", env=recorder.env)
     assert result.exit_code == 0, result.stderr
     text = (project / "cloudsite.toml").read_text()
-    assert 'name = "wanderpage"' in text and "database = false" in text
+    assert 'name = "wanderpage"' in text and '\nmedia = "auto"\n' in text
+    # startproject's admin, auth and sessions write at run time: a database server keeps it
+    assert "\ndatabase = true\n" in text
+    assert "# admin, auth, sessions write at run time: a PostgreSQL server keeps" in text
     assert '# settings_module = "mysite.settings"' in text
     assert "ok: wrote cloudsite.toml" in result.stderr
+    assert "database = true: admin, auth, sessions write at run time" in result.stderr
+    assert "warning:" not in result.stderr  # the file it wrote keeps what the apps write
     assert recorder.requests == []
 
 

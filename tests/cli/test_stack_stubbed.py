@@ -113,7 +113,7 @@ def _teardown(rec: Any, err: io.StringIO) -> Report:
     )
     assert state is not None
     report = Report(stack=STACK)
-    _delete_stack(aws, state, report=report, follow=follow_for(rec, err), token="t")
+    _delete_stack(aws, state, report=report, follow=follow_for(rec, err), token="t", data=False)
     return report
 
 

@@ -1,34 +1,44 @@
-"""`cloudsite local`, run as a user runs it, on a project this repository did not write (a
-startproject, SQLite) behind each edge (HAProxy, and nginx for a machine that has only nginx)
-and on the reference site (with PostgreSQL in a container):
+"""`cloudsite local`, run as a user runs it, on projects this repository did not write and
+behind each edge: a startproject without a database (SQLite in each container, sessions in
+signed cookies) behind HAProxy, the reference site with PostgreSQL in a container behind
+HAProxy, and a `wagtail start` project with PostgreSQL and its uploads in S3's stand-in behind
+nginx (for a machine that has only nginx):
 
     local up      prints an https://127.0.0.1:PORT URL that serves the project, behind the
                   edge with TLS, two instances deployed through the hooks; HTTP redirects
     verify        passes its checks against that URL (AWS ones: not applicable locally)
     local deploy  a changed release switches instances one at a time, no request fails
     a release that fails ValidateService is rolled back, and the site keeps serving
-    local down    removes everything, and nothing is left
+    data          a login holds for 20 requests spread over both instances; a row written
+                  through one instance is read through the other, and is still there after
+                  a deploy, a rollback and `local down` + `local up`; an image uploaded through
+                  Wagtail's admin is served from the bucket by both instances, and after a
+                  deploy (docs/data.md)
+    local down    removes everything but the data, which --delete-data removes too
 """
 
+import io
 import json
+import re
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require
-from tests.support.corpus import startproject
+from tests.support.corpus import startproject, wagtail_start
 from tests.support.edges import available
 from tests.support.engine import Engine
 from tests.support.images import DEFECT, MARKER, source_tree
 from tests.support.load import LoadGenerator
 from tests.support.servers import ROOT
+from tests.support.webclient import Client, fetch_signed
 
 pytestmark = [pytest.mark.engine, pytest.mark.network]
 CLOUDSITE = str(ROOT / ".venv" / "bin" / "cloudsite")
@@ -43,6 +53,12 @@ class Rehearsal:
     wsgi: str  # its WSGI module's file, for a broken release
     edge: str = "haproxy"
     url: str = ""
+    written: dict[str, str] = field(default_factory=dict)  # what the data tests wrote
+
+    @property
+    def django_admin(self) -> str:
+        """Where Django's own admin is: Wagtail's project moves it for Wagtail's."""
+        return "/django-admin/" if self.name == "behind-nginx" else "/admin/"
 
     def cli(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -75,7 +91,50 @@ class Rehearsal:
             return error.code, error.read()
 
     def release(self, name: str) -> None:
-        (self.root / MARKER).write_text(f"{name}\n")
+        # Wagtail's .dockerignore leaves out /static/ (collectstatic's output there), so its
+        # marker goes in the project package's own static folder
+        marker = f"mysite/{MARKER}" if self.name == "behind-nginx" else MARKER
+        (self.root / marker).write_text(f"{name}\n")
+
+    @property
+    def database(self) -> bool:
+        return bool(self.state.get("database"))
+
+    def edge_client(self) -> Client:
+        return Client(self.state["port"], tls=self.tls)
+
+    def instance_client(self, instance: str) -> Client:
+        """One instance's port, as the edge forwards to it (the site's own host name)."""
+        port = next(i["port"] for i in self.state["instances"] if i["name"] == instance)
+        return Client(port, host=f"127.0.0.1:{self.state['port']}")
+
+    def manage_shell(self, engine: Engine, instance: str, code: str) -> str:
+        """Python in `manage.py shell` of one instance's running container, with the secrets
+        the hooks hand it (the tests read them from the state folder: `cloudsite manage`, the
+        user's way, is the next issue's)."""
+        secrets = json.loads((self.root / ".cloudsite" / "local" / "secrets.json").read_text())
+        env = ["-e", f"DJANGO_SECRET_KEY={secrets['DJANGO_SECRET_KEY']}"]
+        if self.database:
+            env += ["-e", f"DATABASE_URL={secrets['DATABASE_URL']}"]
+        container = f"cloudsite-local-{self.name}-{instance}"
+        found = engine.docker(
+            "exec", *env, container, "python", "manage.py", "shell", "-c", code, check=False
+        )
+        assert found.returncode == 0, found.stdout + found.stderr
+        return found.stdout.strip()
+
+    def superuser(self, engine: Engine) -> None:
+        """admin/PASSWORD, the same password hash in every instance's database (one with a
+        server; each SQLite copy without), so a session signed for it holds on every one."""
+        make = "from django.contrib.auth.hashers import make_password as m; print(m(%r))"
+        hashed = self.manage_shell(engine, "i1", make % PASSWORD).splitlines()[-1]
+        create = (
+            "from django.contrib.auth import get_user_model as g; U = g(); "
+            f"U.objects.filter(username='admin').exists() or U.objects.create(username='admin', "
+            f"email='admin@example.com', password={hashed!r}, is_staff=True, is_superuser=True)"
+        )
+        for instance in ["i1"] if self.database else ["i1", "i2"]:
+            self.manage_shell(engine, instance, create)
 
 
 def foreign(root: Path) -> tuple[Path, str, str]:
@@ -84,6 +143,18 @@ def foreign(root: Path) -> tuple[Path, str, str]:
     settings = root / "mysite" / "settings.py"
     settings.write_text(settings.read_text() + '\nSTATICFILES_DIRS = [BASE_DIR / "static"]\n')
     (root / "static").mkdir()
+    return root, "/admin/login/", "mysite/wsgi.py"
+
+
+PASSWORD = "cstest-" + "pw-for-the-admin"  # a test user's, in a throwaway rehearsal
+
+
+def wagtail(root: Path) -> tuple[Path, str, str]:
+    """`wagtail start`, with the database init turns on for it (Wagtail writes) and its uploads
+    in S3's stand-in (media = "auto": wagtail.images is installed); its mysite/static/ holds
+    the release marker."""
+    wagtail_start(root)
+    (root / "cloudsite.toml").write_text('name = "behind-nginx"\ndatabase = true\n')
     return root, "/admin/login/", "mysite/wsgi.py"
 
 
@@ -102,17 +173,17 @@ def rehearsal(
     build_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rehearsal]:
-    """startproject and wanderpage behind HAProxy; a second startproject behind nginx."""
+    """startproject and wanderpage behind HAProxy; Wagtail behind nginx."""
     kind = "nginx" if request.param == "behind-nginx" else "haproxy"
     require(available(kind), f"{kind} (Debian's {kind})")
-    make = reference if request.param == "wanderpage" else foreign
+    make = {"wanderpage": reference, "behind-nginx": wagtail}.get(request.param, foreign)
     root, page, wsgi = make(tmp_path_factory.mktemp(request.param) / request.param)
     site = Rehearsal(request.param, root, engine.script_env(**build_env), page, wsgi, kind)
     site.release("v1")
     try:
         yield site
     finally:
-        site.cli("local", "down")
+        site.cli("local", "down", "--delete-data", "--yes")
 
 
 def test_local_up_prints_an_https_url_that_serves_the_project(
@@ -197,6 +268,106 @@ def test_local_status_shows_two_healthy_instances_and_their_release(rehearsal: R
     ]
 
 
+# ---------------------------------------------------------------- data that lasts (docs/data.md)
+ROUNDS = 20
+
+
+def test_a_login_holds_for_every_request_whichever_instance_answers(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    # Without a database the session is a signed cookie; with one, a row every instance reads.
+    rehearsal.superuser(engine)
+    browser = rehearsal.edge_client()
+    browser.login("/admin/login/", "admin", PASSWORD)
+    statuses = [browser.get("/admin/").status for _ in range(ROUNDS)]
+    assert statuses == [200] * ROUNDS
+    engine_name = json.loads(rehearsal.cli("local", "status", "--json").stdout)["instances"]
+    assert [r["edge"] for r in engine_name] == ["UP", "UP"]  # both took their share
+
+
+def test_a_row_written_through_one_instance_is_read_through_the_other(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    one, two = rehearsal.instance_client("i1"), rehearsal.instance_client("i2")
+    for client in (one, two):
+        client.login("/admin/login/", "admin", PASSWORD)
+    name = f"cstest-row-{rehearsal.name}"
+    groups = f"{rehearsal.django_admin}auth/group/"
+    added = one.post(f"{groups}add/", {"name": name})
+    assert added.status == 302, added.text[:500]
+    assert name in one.get(groups).text
+    seen = name in two.get(groups).text
+    # Each container's own SQLite copy without a database: what the warning says.
+    assert seen == rehearsal.database
+    rehearsal.written["row"] = name
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _image_urls(client: Client, image: str) -> list[str]:
+    """The signed URLs of an image's files on its admin page (the original and renditions)."""
+    page = client.get(f"/admin/images/{image}/")
+    assert page.status == 200, page.status
+    return sorted(set(re.findall(r'(http://s3\.localhost:\d+/media/[^"\s]+)', page.text)))
+
+
+def test_an_image_uploaded_through_the_admin_is_in_the_bucket_and_both_instances_serve_it(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    if rehearsal.name != "behind-nginx":
+        pytest.skip("Wagtail's image upload: the Wagtail rehearsal")
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(picture, "PNG")
+    browser = rehearsal.edge_client()
+    browser.login("/admin/login/", "admin", PASSWORD)
+    added = browser.post(
+        "/admin/images/add/",
+        {"title": "cstest red", "tags": ""},
+        files={"file": ("cstest-red.png", "image/png", picture.getvalue())},
+    )
+    assert added.status == 302, added.text[:800]
+    listing = browser.get("/admin/images/").text
+    image = re.findall(r"/admin/images/(\d+)/", listing)[0]
+    rehearsal.written["image"] = image
+    for instance in ("i1", "i2"):
+        client = rehearsal.instance_client(instance)
+        client.login("/admin/login/", "admin", PASSWORD)
+        urls = _image_urls(client, image)
+        assert urls, f"{instance}: no media URL on the image's page"
+        for url in urls:
+            fetched = fetch_signed(url.replace("&amp;", "&"))
+            assert fetched.status == 200, (instance, url, fetched.text[:300])
+            assert fetched.body.startswith(PNG_SIGNATURE)
+    # in the stand-in's bucket (its volume), and nowhere in a container's writable /tmp
+    stand_in = f"cloudsite-local-{rehearsal.name}-s3"
+    files = engine.docker("exec", stand_in, "sh", "-c", "ls -R /data/root/media").stdout
+    assert "cstest-red" in files and "original_images" in files, files
+    for instance in ("i1", "i2"):
+        left = engine.docker(
+            "exec",
+            f"cloudsite-local-{rehearsal.name}-{instance}",
+            "python",
+            "-c",
+            "import pathlib; print([str(p) for p in pathlib.Path('/tmp').rglob('*.png')])",
+        ).stdout
+        assert left.strip() == "[]", left
+
+
+def _what_was_written_is_there(rehearsal: Rehearsal) -> None:
+    """The data tests' row and image, read again through the edge."""
+    browser = rehearsal.edge_client()
+    browser.login("/admin/login/", "admin", PASSWORD)
+    if rehearsal.database:
+        groups = f"{rehearsal.django_admin}auth/group/"
+        assert rehearsal.written["row"] in browser.get(groups).text
+    if "image" in rehearsal.written:
+        for url in _image_urls(browser, rehearsal.written["image"]):
+            assert fetch_signed(url.replace("&amp;", "&")).status == 200, url
+
+
 def test_local_deploy_switches_releases_one_instance_at_a_time_failing_no_request(
     rehearsal: Rehearsal, figures: list[str]
 ) -> None:
@@ -268,6 +439,14 @@ def test_an_instance_that_died_is_out_of_service_and_the_next_deploy_brings_it_b
     assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
 
 
+def test_what_was_written_outlives_a_deploy_a_rollback_and_a_dead_instance(
+    rehearsal: Rehearsal,
+) -> None:
+    if not rehearsal.database:
+        pytest.skip("without a database, each new container starts from the build's SQLite")
+    _what_was_written_is_there(rehearsal)
+
+
 def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engine: Engine) -> None:
     rehearsal.release("v2")
     before = rehearsal.state
@@ -281,9 +460,8 @@ def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engi
     )
     names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout.split()
     mine = sorted(n for n in names if n.startswith(f"cloudsite-local-{rehearsal.name}-"))
-    expected = [f"cloudsite-local-{rehearsal.name}-{i}" for i in ("i1", "i2")]
-    if rehearsal.name == "wanderpage":
-        expected = sorted([*expected, "cloudsite-local-wanderpage-db"])
+    stand_ins = ["db"] * after["database"] + ["s3"] * after["media"]
+    expected = sorted(f"cloudsite-local-{rehearsal.name}-{i}" for i in ["i1", "i2", *stand_ins])
     assert mine == expected
 
 
@@ -301,21 +479,51 @@ def test_the_edge_does_not_change_while_the_rehearsal_is_up(rehearsal: Rehearsal
     assert rehearsal.state["edge"] == rehearsal.edge
 
 
-def test_local_down_leaves_nothing_behind(rehearsal: Rehearsal, engine: Engine) -> None:
-    result = rehearsal.cli("local", "down")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "nothing of the rehearsal is left" in result.stderr
-    assert not (rehearsal.root / ".cloudsite").exists()
+def _rehearsal_is_gone(rehearsal: Rehearsal, engine: Engine, *, volumes: bool) -> None:
     names = engine.docker("ps", "--all", "--format", "{{.Names}}").stdout
     assert f"cloudsite-local-{rehearsal.name}" not in names
     images = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
     assert f"{rehearsal.name}:release-" not in images
-    volumes = engine.docker("volume", "ls", "--format", "{{.Name}}").stdout
-    assert f"cloudsite-local-{rehearsal.name}" not in volumes
     networks = engine.docker("network", "ls", "--format", "{{.Name}}").stdout
     assert f"cloudsite-local-{rehearsal.name}" not in networks
+    kept = engine.docker("volume", "ls", "--format", "{{.Name}}").stdout
+    assert (f"cloudsite-local-{rehearsal.name}" in kept) == volumes, kept
     with pytest.raises(OSError):  # the edge is gone: nothing answers the URL any more
         urllib.request.urlopen(rehearsal.url, timeout=3, context=rehearsal.tls)
+
+
+def test_local_down_keeps_the_data_and_local_up_brings_it_back(
+    rehearsal: Rehearsal, engine: Engine
+) -> None:
+    had = rehearsal.state
+    result = rehearsal.cli("local", "down")
+    assert result.returncode == 0, result.stdout + result.stderr
+    if not (had["database"] or had["media"]):  # nothing to keep: nothing is left
+        assert "nothing of the rehearsal is left" in result.stderr
+        assert not (rehearsal.root / ".cloudsite").exists()
+        _rehearsal_is_gone(rehearsal, engine, volumes=False)
+        return
+    kept = [line.split()[2] for line in result.stdout.splitlines() if line.startswith("kept  ")]
+    volumes = [f"cloudsite-local-{rehearsal.name}-pgdata"] * had["database"]
+    volumes += [f"cloudsite-local-{rehearsal.name}-media"] * had["media"]
+    assert kept[: len(volumes)] == volumes, result.stdout
+    assert "its data is kept" in result.stderr
+    assert sorted(p.name for p in (rehearsal.root / ".cloudsite" / "local").iterdir()) == [
+        "secrets.json"  # the keys of the kept data, and nothing else
+    ]
+    _rehearsal_is_gone(rehearsal, engine, volumes=True)
+    again = rehearsal.cli("local", "up", "--edge", rehearsal.edge)
+    assert again.returncode == 0, again.stderr[-3000:]
+    rehearsal.url = again.stdout.strip()
+    _what_was_written_is_there(rehearsal)
+
+
+def test_local_down_delete_data_leaves_nothing_behind(rehearsal: Rehearsal, engine: Engine) -> None:
+    result = rehearsal.cli("local", "down", "--delete-data", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing of the rehearsal is left" in result.stderr
+    assert not (rehearsal.root / ".cloudsite").exists()
+    _rehearsal_is_gone(rehearsal, engine, volumes=False)
 
 
 def test_ctrl_c_during_local_up_says_how_to_clear_it_and_local_down_does(

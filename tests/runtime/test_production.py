@@ -369,3 +369,100 @@ def test_every_change_to_a_project_s_settings_is_reported_and_the_secret_never_i
     for name in changed - {"SECRET_KEY", "SECRET_KEY_FALLBACKS"}:
         assert reported(changes, name), f"{name} changed unreported: {changes}"
     assert not [line for line in changes if KEY in line or line.startswith("SECRET_KEY")]
+
+
+# -- what every instance must see: sessions, messages, media (docs/data.md)
+
+SESSION_APP = {"MIDDLEWARE": [SECURITY, SESSIONS, COMMON]}
+SIGNED = "django.contrib.sessions.backends.signed_cookies"
+COOKIES = "django.contrib.messages.storage.cookie.CookieStorage"
+SERVER = {"database": {"needed": False, "server": True}}
+
+
+def test_without_a_database_server_sessions_and_messages_go_in_signed_cookies() -> None:
+    values, changes = applied(SESSION_APP)
+    assert values["SESSION_ENGINE"] == SIGNED
+    assert values["MESSAGE_STORAGE"] == COOKIES
+    assert reported(changes, "SESSION_ENGINE") == [
+        f"SESSION_ENGINE = '{SIGNED}': no database server: a session must not live in one "
+        "container's SQLite"
+    ]
+    # a project's own session store that every instance shares is left alone
+    redis = "django.contrib.sessions.backends.cache"
+    own, changes = applied(
+        {
+            **SESSION_APP,
+            "SESSION_ENGINE": redis,
+            "CACHES": {"default": {"BACKEND": "django_redis.cache.RedisCache"}},
+        }
+    )
+    assert own["SESSION_ENGINE"] == redis and reported(changes, "SESSION_ENGINE") == []
+
+
+def test_with_a_database_server_sessions_in_one_process_move_to_the_database() -> None:
+    values, _ = applied(SESSION_APP, project=SERVER)
+    assert "SESSION_ENGINE" not in values  # Django's default, the database: shared already
+    for engine in ("cache", "cached_db", "file"):
+        moved, changes = applied(
+            {**SESSION_APP, "SESSION_ENGINE": f"django.contrib.sessions.backends.{engine}"},
+            project=SERVER,
+        )
+        assert moved["SESSION_ENGINE"] == "django.contrib.sessions.backends.db", engine
+        assert len(reported(changes, "SESSION_ENGINE")) == 1
+    # at run time, DATABASE_URL alone says there is a server
+    values, _ = applied(SESSION_APP, DATABASE_URL="postgres://u:p@db:5432/site")
+    assert "SESSION_ENGINE" not in values
+
+
+MEDIA = {"media": "s3"}
+BUCKET = {"AWS_STORAGE_BUCKET_NAME": "site-media-1", "AWS_S3_REGION_NAME": "eu-west-1"}
+
+
+def test_media_go_to_the_bucket_through_django_storages_with_signed_urls() -> None:
+    values, changes = applied({}, project=MEDIA, **BUCKET)
+    default = values["STORAGES"]["default"]
+    assert default["BACKEND"] == S3
+    assert default["OPTIONS"] == {
+        "bucket_name": "site-media-1",
+        "region_name": "eu-west-1",
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "querystring_auth": True,
+        "default_acl": None,
+    }
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == STATIC  # untouched here
+    assert reported(changes, "STORAGES['default']") == [
+        "STORAGES['default'] = S3Storage in site-media-1: uploads outlive the containers, "
+        "signed URLs"
+    ]
+    local, _ = applied({}, project=MEDIA, AWS_S3_ENDPOINT_URL="http://s3.localhost:9000", **BUCKET)
+    assert local["STORAGES"]["default"]["OPTIONS"]["endpoint_url"] == "http://s3.localhost:9000"
+    assert local["STORAGES"]["default"]["OPTIONS"]["addressing_style"] == "path"
+
+
+def test_a_projects_own_storage_is_kept_and_without_a_bucket_the_site_does_not_start() -> None:
+    own = {"STORAGES": {"default": {"BACKEND": S3, "OPTIONS": {"location": "m"}}}}
+    values, changes = applied(own, project=MEDIA, **BUCKET)
+    assert values["STORAGES"]["default"] == own["STORAGES"]["default"]
+    assert reported(changes, "STORAGES['default']") == []
+    # Django 4.2's older names: STORAGES may not be set beside them
+    old, _ = applied({"STATICFILES_STORAGE": MANIFEST}, project=MEDIA, **BUCKET)
+    assert "STORAGES" not in old
+    assert old["DEFAULT_FILE_STORAGE"] == S3
+    assert old["AWS_STORAGE_BUCKET_NAME"] == "site-media-1"
+    assert old["AWS_S3_FILE_OVERWRITE"] is False and old["AWS_QUERYSTRING_AUTH"] is True
+    with pytest.raises(LayerError, match="AWS_STORAGE_BUCKET_NAME is not set"):
+        applied({}, project=MEDIA)
+    nothing, _ = applied({}, project={"media": "none"})
+    assert "STORAGES" not in nothing
+
+
+def test_the_build_signs_media_urls_with_placeholders_and_reaches_no_bucket() -> None:
+    environ: dict[str, str] = {"CLOUDSITE_PHASE": "build"}
+    production.prepare_environment({"media": "s3", "database": {"server": True}}, environ)
+    assert environ["AWS_STORAGE_BUCKET_NAME"] == "cloudsite-build"
+    assert environ["AWS_S3_ENDPOINT_URL"] == "http://127.0.0.1:9"  # nothing answers there
+    assert environ["DATABASE_URL"] == production.BUILD_DATABASE_URL
+    run: dict[str, str] = {}
+    production.prepare_environment({"media": "s3"}, run)
+    assert "AWS_STORAGE_BUCKET_NAME" not in run  # a container gets the real one from the hooks

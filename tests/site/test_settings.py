@@ -92,14 +92,20 @@ def test_the_layer_changes_only_what_the_production_profile_leaves_to_the_platfo
     tmp_path: Path,
 ) -> None:
     # Wanderpage's profile already does HTTPS, HSTS, cookies and whitenoise itself: the layer
-    # adds its paths, its logging and its app, and says so.
+    # adds its paths, its logging and its app, and says so. Without a database server (no
+    # DATABASE_URL), sessions and messages also move to signed cookies, so that a login holds
+    # on every instance.
     code = "import django, json; django.setup(); from django.conf import settings; "
     code += "print(json.dumps(settings.CLOUDSITE_CHANGES))"
-    changes = json.loads(_run(code, production_env(tmp_path)))
-    changed = sorted({line.split(" ", 1)[0].split("[", 1)[0] for line in changes})
-    assert changed == ["DATABASES", "INSTALLED_APPS", "LOGGING", "STATIC_ROOT"], changes
+    expected = ["DATABASES", "INSTALLED_APPS", "LOGGING", "STATIC_ROOT"]
+    for url, also in (("", ["MESSAGE_STORAGE", "SESSION_ENGINE"]), (POSTGRES_URL, [])):
+        changes = json.loads(_run(code, production_env(tmp_path, DATABASE_URL=url)))
+        changed = sorted({line.split(" ", 1)[0].split("[", 1)[0] for line in changes})
+        assert changed == sorted(expected + also), changes
     assert _setting("SESSION_COOKIE_NAME", tmp_path) == "'__Host-sessionid'"  # the project's
 
+
+POSTGRES_URL = "postgres://u:p@127.0.0.1:9/db"  # never connected to: settings only
 
 _SESSION = """
 import json, sys, django

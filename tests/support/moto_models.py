@@ -17,13 +17,17 @@ New types (this module): SecurityGroupEgress, S3 BucketPolicy, CodeBuild Project
 Application and DeploymentGroup, CodePipeline Pipeline, CloudWatch Alarm, SNS Subscription,
 Secrets Manager Secret, Auto Scaling ScalingPolicy, RDS EventSubscription and the
 CustomResource that locks the default security group; the pipeline's types are in
-moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket) and
+moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket), moto_rds_overrides
+(DBInstance: restore from a snapshot, the final snapshot of DeletionPolicy Snapshot) and
 moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
-SSM Parameter, DBInstance).
+SSM Parameter, VPCEndpoint).
 
 Deleting the stack deletes what it made (tests/template/test_emulator_secrets.py proves it),
 once the buckets are empty and DeletionProtection is "false": as in AWS, moto then refuses to
-delete a protected database. moto reads the YAML (short tags included) as well as minified JSON.
+delete a protected database. What DeletionPolicy keeps stays: moto skips Retain resources (the
+media bucket and its policy), and the database leaves its final snapshot
+(tests/template/test_emulator_data.py). moto reads the YAML (short tags included) as well as
+minified JSON.
 
 What no model can fix, so callers must know:
 - moto does not split a CommaDelimitedList parameter's Default: pass every list parameter
@@ -45,11 +49,16 @@ from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sns.models import sns_backends
 
-from tests.support import moto_overrides, moto_pipeline_models, moto_s3_overrides
+from tests.support import (
+    moto_overrides,
+    moto_pipeline_models,
+    moto_rds_overrides,
+    moto_s3_overrides,
+)
 from tests.support.moto_model_base import Json, Model, drop_none
 
 # Importing them registers them: moto finds models by subclass, not by name.
-REGISTERED = (moto_overrides, moto_s3_overrides, moto_pipeline_models)
+REGISTERED = (moto_overrides, moto_s3_overrides, moto_rds_overrides, moto_pipeline_models)
 
 
 class SecurityGroupEgress(Model, CloudFormationModel):

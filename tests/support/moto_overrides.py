@@ -16,8 +16,8 @@ backend the APIs read:
   scanning setting reaches the API in its own shape, the lifecycle policy is applied, and
   EmptyOnDelete deletes a repository that still has images.
 - SSM Parameter: Tags is a key-value map in CloudFormation (moto expects a list).
-- DBInstance: ManageMasterUserPassword, VPCSecurityGroups and the default PostgreSQL port,
-  and GetAtt MasterUserSecret.SecretArn.
+- VPCEndpoint: its Tags are applied, and deleting the stack deletes it with its gateway routes
+  (moto's own model tags nothing and deletes nothing), even when its route tables went first.
 """
 
 import json
@@ -30,11 +30,11 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.security_groups import SecurityGroup
+from moto.ec2.models.vpcs import VPCEndPoint
 from moto.ecr.models import Repository, ecr_backends
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, Role, iam_backends
-from moto.rds.models import DBInstance, rds_backends
 from moto.ssm.models import Parameter
 
 from tests.support.moto_model_base import drop_none
@@ -343,22 +343,8 @@ class RoleWithManagedPolicies(Override, CloudFormationModel):
         )
 
 
-class _DBInstance(DBInstance):
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "MasterUserSecret.SecretArn":
-            return self.master_user_secret.secret_arn
-        if attribute_name == "DBInstanceArn":
-            return self.db_instance_arn
-        return super().get_cfn_attribute(attribute_name)
-
-
-def _name(value: Any) -> Any:
-    """A Ref to some moto RDS models yields the model, not its name."""
-    return getattr(value, "name", value)
-
-
-class Database(Override, CloudFormationModel):
-    BASE = DBInstance
+class VpcEndpoint(Override, CloudFormationModel):
+    BASE = VPCEndPoint
 
     @classmethod
     def create_from_cloudformation_json(
@@ -368,39 +354,24 @@ class Database(Override, CloudFormationModel):
         account_id: str,
         region_name: str,
         **kwargs: Any,
-    ) -> DBInstance:
-        p = cloudformation_json["Properties"]
-        engine = p["Engine"]
-        database = rds_backends[account_id][region_name].create_db_instance(
-            {
-                "db_instance_identifier": p.get("DBInstanceIdentifier", resource_name).lower(),
-                "db_instance_class": p["DBInstanceClass"],
-                "engine": engine,
-                "engine_version": p.get("EngineVersion"),
-                "db_name": p.get("DBName"),
-                "port": int(p.get("Port", DBInstance.default_port(engine))),
-                "allocated_storage": int(p.get("AllocatedStorage", 20)),
-                "max_allocated_storage": p.get("MaxAllocatedStorage"),
-                "storage_type": p.get("StorageType"),
-                "storage_encrypted": p.get("StorageEncrypted"),
-                "master_username": p.get("MasterUsername"),
-                "master_user_password": p.get("MasterUserPassword"),
-                "manage_master_user_password": p.get("ManageMasterUserPassword"),
-                "multi_az": p.get("MultiAZ"),
-                "publicly_accessible": p.get("PubliclyAccessible"),
-                "db_subnet_group_name": _name(p.get("DBSubnetGroupName")),
-                "db_parameter_group_name": _name(p.get("DBParameterGroupName")),
-                "vpc_security_group_ids": p.get("VPCSecurityGroups", []),
-                "backup_retention_period": p.get("BackupRetentionPeriod", 1),
-                "copy_tags_to_snapshot": p.get("CopyTagsToSnapshot"),
-                "deletion_protection": p.get("DeletionProtection") in (True, "true"),
-                "auto_minor_version_upgrade": p.get("AutoMinorVersionUpgrade", True),
-                "enable_cloudwatch_logs_exports": p.get("EnableCloudwatchLogsExports"),
-                "enable_iam_database_authentication": p.get("EnableIAMDatabaseAuthentication"),
-                "monitoring_interval": int(p.get("MonitoringInterval", 0)),
-                "monitoring_role_arn": p.get("MonitoringRoleArn"),
-                "tags": p.get("Tags"),
-            }
+    ) -> VPCEndPoint:
+        endpoint = VPCEndPoint.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
-        become(database, _DBInstance)
-        return database
+        for tag in cloudformation_json["Properties"].get("Tags", []):
+            endpoint.add_tag(tag["Key"], tag["Value"])
+        return endpoint
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Json, account_id: str, region_name: str
+    ) -> None:
+        ec2 = ec2_backends[account_id][region_name]
+        endpoint = ec2.vpc_end_points.get(resource_name)
+        if endpoint is None:
+            return
+        # moto deletes a stack in no particular order: a route table deleted first took the
+        # endpoint's route in it along.
+        endpoint.route_table_ids = [r for r in endpoint.route_table_ids if r in ec2.route_tables]
+        ec2.delete_vpc_endpoints([resource_name])
+        del ec2.vpc_end_points[resource_name]

@@ -1,13 +1,15 @@
 """moto's S3 Bucket, completed (see moto_models): versioning, public access block, ownership,
-lifecycle, logging and notifications are applied (moto applies only encryption and tags), and a
-bucket policy's conditions are evaluated for a TLS client, as AWS does, instead of moto's "any
-condition means deny"."""
+lifecycle, logging, notifications and an encryption rule's BucketKeyEnabled are applied (moto
+applies only the encryption algorithm and tags), and a bucket policy's conditions are evaluated
+for a TLS client, as AWS does, instead of moto's "any condition means deny"."""
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.cloud_formation import cfn_to_api_encryption
 from moto.s3.models import FakeBucket, s3_backends
 
 from tests.support.moto_override_base import Json, Override, become
@@ -70,7 +72,18 @@ def _lifecycle_rule(rule: Json) -> Json:
     return out
 
 
+def _bucket_key(backend: Any, name: str, encryption: Json) -> None:
+    """Apply the rule again with BucketKeyEnabled, which moto's translation drops."""
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]
+    if rule.get("BucketKeyEnabled"):
+        api: Any = cfn_to_api_encryption(encryption)
+        api["Rule"] = OrderedDict({**api["Rule"], "BucketKeyEnabled": "true"})
+        backend.put_bucket_encryption(bucket_name=name, encryption=api)
+
+
 def _apply_bucket_properties(backend: Any, name: str, props: Json) -> None:
+    if "BucketEncryption" in props:
+        _bucket_key(backend, name, props["BucketEncryption"])
     if "VersioningConfiguration" in props:
         backend.put_bucket_versioning(name, props["VersioningConfiguration"]["Status"])
     if "PublicAccessBlockConfiguration" in props:

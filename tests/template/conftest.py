@@ -35,11 +35,21 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "AllowedClientCidrs": "203.0.113.0/24,198.51.100.7/32",
         "SshCidrs": "198.51.100.0/24",
     },
+    # Uploads in a bucket of the stack's own, with the database.
+    "media": {"EnableMedia": "true", "EnableDatabase": "true"},
+    # A later stack given what an earlier `cloudsite down` kept (tests/template/test_data.py).
+    "kept-data": {
+        "EnableMedia": "true",
+        "MediaBucketName": "site-mediabucket-0abc1def2ghi",
+        "EnableDatabase": "true",
+        "DatabaseSnapshot": "site-snapshot-database-0123456789ab",
+    },
 }
 # Every optional resource switched on: what the checkers must also see (checkov skips
 # resources whose condition is false under the defaults).
 EVERYTHING_ON = {
     "EnableDatabase": "true",
+    "EnableMedia": "true",
     "UsePrivateSubnets": "true",
     "DomainName": "www.example.com",
     "HostedZoneId": "Z0123456789ABC",

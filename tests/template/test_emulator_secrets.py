@@ -1,5 +1,6 @@
 """The deployed stack's secrets, in moto's server: the values AWS generated appear nowhere the
-stack shows itself, and deleting the stack leaves nothing behind, secrets included."""
+stack shows itself, and deleting the stack leaves nothing behind, secrets included, but the
+database's final snapshot (kept on purpose: test_emulator_data.py)."""
 
 import base64
 import json
@@ -87,6 +88,11 @@ def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session
     assert not client("rds").describe_db_instances(
         Filters=[{"Name": "db-instance-id", "Values": [live.outputs["DatabaseInstanceId"]]}]
     )["DBInstances"]
+    # What DeletionPolicy Snapshot keeps, and only that: one manual snapshot, no automated one.
+    snapshots = client("rds").describe_db_snapshots(
+        DBInstanceIdentifier=live.outputs["DatabaseInstanceId"]
+    )["DBSnapshots"]
+    assert [s["SnapshotType"] for s in snapshots] == ["manual"]
     assert not client("ssm").get_parameters_by_path(Path=f"/cloudsite/{name}/")["Parameters"]
     # Both secrets: the Django key (the stack's) and the database's (RDS deletes it with the
     # database). Gone for good, not waiting out a recovery window.

@@ -8,6 +8,8 @@ from tests.template.cfn import REGION, Json, Rendered
 
 PARAMS = [v for k, v in vars(Param).items() if k.isupper()]
 OUTPUTS = [v for k, v in vars(Output).items() if k.isupper()]
+# Outputs that exist only with the site's media bucket (EnableMedia).
+MEDIA_OUTPUTS = {Output.MEDIA_BUCKET_NAME, Output.SITE_ROLE_ARN}
 STATEFUL_TYPES = {
     "AWS::S3::Bucket",
     "AWS::ECR::Repository",
@@ -29,7 +31,16 @@ def test_template_declares_every_output_the_cli_reads(template: Json, name: str)
 
 def test_cli_reads_every_output_it_needs_in_both_database_modes(stack: Rendered) -> None:
     missing = [name for name in OUTPUTS if name not in stack.outputs]
-    assert missing == [], "outputs missing when rendered"
+    assert set(missing) == MEDIA_OUTPUTS, "outputs missing when rendered"
+
+
+@pytest.mark.parametrize("scenario", ["media", "kept-data"])
+def test_media_outputs_exist_with_media(template: Json, scenario: str) -> None:
+    from tests.template.cfn import render
+    from tests.template.conftest import SCENARIOS
+
+    outputs = render(template, SCENARIOS[scenario]).outputs
+    assert [name for name in OUTPUTS if name not in outputs] == []
 
 
 def test_s3_source_action_watches_the_key_the_cli_uploads(stack: Rendered) -> None:

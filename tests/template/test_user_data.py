@@ -15,7 +15,14 @@ from tests.conftest import require
 from tests.support.servers import ROOT
 from tests.template.cfn import Json
 from tests.template.test_compute import minutes
-from tests.template.user_data import DATABASE_SECRET, SAMPLE_VALUES, render_user_data, source
+from tests.template.user_data import (
+    DATABASE_SECRET,
+    MEDIA_BUCKET,
+    SAMPLE_VALUES,
+    SITE_ROLE,
+    render_user_data,
+    source,
+)
 
 ENV_FILE_KEYS = [
     "CLOUDSITE_STACK",
@@ -25,6 +32,8 @@ ENV_FILE_KEYS = [
     "CLOUDSITE_PARAMETER_PATH",
     "CLOUDSITE_SECRET_KEY_ARN",
     "CLOUDSITE_DATABASE_SECRET_ARN",
+    "CLOUDSITE_MEDIA_BUCKET",
+    "CLOUDSITE_SITE_ROLE_ARN",
 ]
 
 
@@ -35,11 +44,11 @@ def test_user_data_refers_only_to_names_the_template_defines(template: Json) -> 
     assert names - known == {"AWS::StackName", "AWS::Region", "AWS::URLSuffix"}
 
 
-@pytest.mark.parametrize("database", [False, True])
-def test_user_data_is_shellcheck_clean(template: Json, database: bool) -> None:
+@pytest.mark.parametrize(("database", "media"), [(False, False), (True, True)])
+def test_user_data_is_shellcheck_clean(template: Json, database: bool, media: bool) -> None:
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "shellcheck"), "--severity=style", "-"],
-        input=render_user_data(template, database=database),
+        input=render_user_data(template, database=database, media=media),
         capture_output=True,
         text=True,
         check=False,
@@ -47,7 +56,9 @@ def test_user_data_is_shellcheck_clean(template: Json, database: bool) -> None:
     assert (result.returncode, result.stdout) == (0, "")
 
 
-def dry_run(template: Json, tmp_path: Path, *, database: bool) -> tuple[str, str]:
+def dry_run(
+    template: Json, tmp_path: Path, *, database: bool, media: bool = False
+) -> tuple[str, str]:
     """Run with --dry-run where every command that could change the machine is a stub that
     records its call; return (stdout, the stubs' record)."""
     stubs, record = tmp_path / "stubs", tmp_path / "calls"
@@ -72,7 +83,7 @@ def dry_run(template: Json, tmp_path: Path, *, database: bool) -> tuple[str, str
         stub.write_text(f'#!/bin/sh\necho "{command} $*" >> {record}\nexit 1\n')
         stub.chmod(0o755)
     script = tmp_path / "user-data"
-    script.write_text(render_user_data(template, database=database))
+    script.write_text(render_user_data(template, database=database, media=media))
     result = subprocess.run(
         ["bash", str(script), "--dry-run"],
         capture_output=True,
@@ -173,11 +184,11 @@ def test_the_whole_bootstrap_fits_the_rolling_update_and_creation_waits(
     assert worst - waits <= creation
 
 
-@pytest.mark.parametrize("database", [False, True])
+@pytest.mark.parametrize(("database", "media"), [(False, False), (True, False), (True, True)])
 def test_env_file_holds_exactly_the_interface_names_and_no_secret(
-    template: Json, tmp_path: Path, database: bool
+    template: Json, tmp_path: Path, database: bool, media: bool
 ) -> None:
-    stdout, _ = dry_run(template, tmp_path, database=database)
+    stdout, _ = dry_run(template, tmp_path, database=database, media=media)
     env = dict(
         line.split("=", 1) for line in written_file(stdout, "/etc/cloudsite/env").splitlines()
     )
@@ -187,6 +198,9 @@ def test_env_file_holds_exactly_the_interface_names_and_no_secret(
     assert env["CLOUDSITE_APP_LOG_GROUP"] == SAMPLE_VALUES["AppLogGroup"]
     assert env["CLOUDSITE_SECRET_KEY_ARN"] == SAMPLE_VALUES["DjangoSecretKey"]
     assert env["CLOUDSITE_DATABASE_SECRET_ARN"] == (DATABASE_SECRET if database else "")
+    # Without media both are empty, so the hooks know there is no bucket and no role.
+    assert env["CLOUDSITE_MEDIA_BUCKET"] == (MEDIA_BUCKET if media else "")
+    assert env["CLOUDSITE_SITE_ROLE_ARN"] == (SITE_ROLE if media else "")
 
 
 def test_cloudwatch_agent_ships_bootstrap_and_deploy_logs_to_the_stacks_groups(
@@ -305,7 +319,8 @@ def namespaces() -> None:
 
 @pytest.mark.usefixtures("namespaces")
 def test_second_run_changes_nothing_and_both_signal_success(template: Json, tmp_path: Path) -> None:
-    result = run_in_namespace(render_user_data(template, database=True), tmp_path, runs=2)
+    script = render_user_data(template, database=True, media=True)
+    result = run_in_namespace(script, tmp_path, runs=2)
     assert result.returncode == 0, result.stdout + result.stderr
     calls = calls_of(result)
     assert sum(c.startswith("installer auto") for c in calls) == 1, "the agent installs once"
@@ -319,6 +334,7 @@ def test_second_run_changes_nothing_and_both_signal_success(template: Json, tmp_
     env = result.stdout.split("--- env\n")[1].split("--- log")[0]
     assert env.startswith("600 root\n")
     assert f"CLOUDSITE_DATABASE_SECRET_ARN={DATABASE_SECRET}" in env
+    assert f"CLOUDSITE_MEDIA_BUCKET={MEDIA_BUCKET}\nCLOUDSITE_SITE_ROLE_ARN={SITE_ROLE}\n" in env
     assert "bootstrap finished with status 0" in result.stdout.split("--- log")[1]
 
 

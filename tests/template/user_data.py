@@ -16,6 +16,8 @@ SAMPLE_VALUES = {
     "TargetGroup": "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/site-Ta/0123",
 }
 DATABASE_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0123-4567-AbCdEf"
+MEDIA_BUCKET = "site-mediabucket-0abc1def2ghi"
+SITE_ROLE = "arn:aws:iam::111111111111:role/site-SiteRole-0ABC1DEF2GHI"
 
 
 def source(template: Json) -> tuple[str, Json]:
@@ -25,9 +27,14 @@ def source(template: Json) -> tuple[str, Json]:
     return script, variables
 
 
-def render_user_data(template: Json, *, database: bool) -> str:
+def render_user_data(template: Json, *, database: bool, media: bool = False) -> str:
     script, variables = source(template)
-    values = {**SAMPLE_VALUES, "DatabaseSecretArn": DATABASE_SECRET if database else ""}
+    values = {
+        **SAMPLE_VALUES,
+        "DatabaseSecretArn": DATABASE_SECRET if database else "",
+        "MediaBucketInUse": MEDIA_BUCKET if media else "",
+        "SiteRoleArn": SITE_ROLE if media else "",
+    }
     assert set(variables) <= set(values)
 
     def value(match: re.Match[str]) -> str:

@@ -52,14 +52,42 @@ def _template_argument(ctx: Context, text: str) -> dict[str, str]:
     return argument
 
 
+def _data_parameters(ctx: Context, *, kind: str, state: StackState | None) -> dict[str, Any]:
+    """media, media_bucket and database_snapshot for stack_parameters: a new stack whose
+    name an earlier `down` kept data for starts from that data (aws/data.py)."""
+    from cloudsite.aws.data import Kept, kept_data, restore
+
+    aws = ctx.aws
+    assert aws is not None
+    media = ctx.media_on()
+    wanted = ctx.cfg.database or media  # only then is there data to come back to
+    kept = kept_data(aws, ctx.stack) if kind == "CREATE" and wanted else Kept()
+    snapshot, bucket = restore(kept, state, database=ctx.cfg.database, media=media)
+    if kind == "CREATE" and snapshot:
+        ctx.ui.info(f"database: restored from {snapshot.rsplit(':', 1)[-1]}, kept by a down")
+    if kind == "CREATE" and bucket:
+        ctx.ui.info(f"media: the bucket {bucket}, kept by a down, with its files")
+    return {"media": media, "media_bucket": bucket, "database_snapshot": snapshot}
+
+
 def _change_set(
-    ctx: Context, *, verb: str, kind: str, certificate_arn: str, zone: str
+    ctx: Context,
+    *,
+    verb: str,
+    kind: str,
+    certificate_arn: str,
+    zone: str,
+    state: StackState | None,
 ) -> tuple[ChangeSet, list[dict[str, str]]]:
     aws = ctx.aws
     assert aws is not None
     text = template.template_text()
     params = template.stack_parameters(
-        ctx.cfg, certificate_arn=certificate_arn, hosted_zone_id=zone, ssh_cidrs=ctx.ssh_cidrs
+        ctx.cfg,
+        certificate_arn=certificate_arn,
+        hosted_zone_id=zone,
+        ssh_cidrs=ctx.ssh_cidrs,
+        **_data_parameters(ctx, kind=kind, state=state),
     )
     template.parameters_check(params, template.template_parse(text))
     change_set = change_set_create(
@@ -94,6 +122,7 @@ def stack_apply(ctx: Context, *, yes: bool, no_wait: bool) -> Applied:
         kind=prepared.kind,
         certificate_arn=certificate.arn,
         zone=certificate.hosted_zone_id or ctx.cfg.hosted_zone_id,
+        state=prepared.state,
     )
     try:
         if change_set.empty:
@@ -172,7 +201,12 @@ def plan(ctx: Context) -> dict[str, Any]:
     bucket = names.template_bucket(ctx.stack, account=aws.account, region=aws.region)
     had_bucket = buckets.bucket_exists(aws.client("s3"), bucket)
     change_set, params = _change_set(
-        ctx, verb="plan", kind=kind, certificate_arn=_plan_certificate(ctx, state), zone=zone
+        ctx,
+        verb="plan",
+        kind=kind,
+        certificate_arn=_plan_certificate(ctx, state),
+        zone=zone,
+        state=state,
     )
     try:
         resources = _resulting(cfn, change_set)

@@ -9,9 +9,14 @@
    the resource that still blocks and why;
 4. delete the certificates cloudsite made (and their DNS validation records), and the
    template bucket;
-5. list whatever still carries the stack's tag, and any RDS-managed secret of the stack's
-   database (RDS tags it with the database, not with the stack), with their monthly cost.
-Running it again finds nothing and says so: it is idempotent.
+5. the data: the database's final snapshot (CloudFormation takes it) and the media bucket
+   (which the stack leaves, and step 2 does not empty) are kept and listed with their monthly
+   cost; with `delete_data` they are deleted too, with the snapshots and media buckets earlier
+   downs kept (aws/data.py);
+6. list whatever still carries the stack's tag and is not kept on purpose, and any RDS-managed
+   secret of the stack's database (RDS tags it with the database, not with the stack), with
+   their monthly cost.
+Running it again finds nothing new and says so: it is idempotent.
 """
 
 from dataclasses import dataclass, field
@@ -20,6 +25,7 @@ from typing import Any, Final
 from cloudsite import cost, names
 from cloudsite.aws import Aws, buckets, error_code
 from cloudsite.aws.certs import certificates_delete, certificates_owned
+from cloudsite.aws.data import data_delete, kept_data, kept_items
 from cloudsite.aws.stack import (
     Follow,
     StackState,
@@ -30,7 +36,7 @@ from cloudsite.aws.stack import (
     stack_resources,
 )
 from cloudsite.errors import Cancelled, StackError
-from cloudsite.outputs import STACK_TAG
+from cloudsite.outputs import STACK_TAG, Param
 
 DELETE_ATTEMPTS: Final = 3
 # The tagging index lags real deletes by a minute or so: a non-empty answer is asked again
@@ -49,6 +55,9 @@ class Report:
     certificates: list[str] = field(default_factory=list)
     left: list[cost.Item] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)  # their RDS-managed secrets must go too
+    media_buckets: list[str] = field(default_factory=list)  # never emptied without delete_data
+    kept: list[cost.Item] = field(default_factory=list)  # the data, kept on purpose
+    data_deleted: list[str] = field(default_factory=list)
 
 
 def _physical(resources: list[dict[str, Any]], rtype: str) -> list[str]:
@@ -61,17 +70,27 @@ def _physical(resources: list[dict[str, Any]], rtype: str) -> list[str]:
     ]
 
 
-def teardown(aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str) -> Report:
-    """Steps 1-5 of the module docstring; returns what was done and what is left."""
+def teardown(
+    aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str, delete_data: bool = False
+) -> Report:
+    """Steps 1-6 of the module docstring; returns what was done, kept, and is left."""
     cfn = aws.client("cloudformation")
     report = Report(stack=stack)
     state = stack_describe(cfn, stack)
     bucket = names.template_bucket(stack, account=aws.account, region=aws.region)
     owned = certificates_owned(aws.client("acm"), stack)
-    if state is None and not owned and not buckets.bucket_exists(aws.client("s3"), bucket):
+    earlier = kept_data(aws, stack) if delete_data and state is None else None
+    gone = state is None and not owned and not buckets.bucket_exists(aws.client("s3"), bucket)
+    if gone and not earlier:
         follow.ui.info(f"stack {stack} does not exist; nothing to delete")
+    elif gone and earlier:  # only what an earlier down kept is left: asked once, for it
+        question = f"Delete the data {stack} kept ({_listed(earlier)}), which cannot be undone?"
+        if not follow.ui.confirm(question, yes=yes):
+            raise Cancelled("down", "nothing was deleted", hint="rerun with --yes")
     else:
-        _confirm(follow, stack=stack, state=state, certificates=len(owned), yes=yes)
+        _confirm(
+            follow, stack=stack, state=state, certificates=len(owned), yes=yes, data=delete_data
+        )
     if state is not None:
         report.existed = True
         if state.busy:
@@ -79,29 +98,57 @@ def teardown(aws: Aws, *, stack: str, follow: Follow, yes: bool, token: str) -> 
             after = events_latest(cfn, state.stack_id)
             state, _ = follow.run(state.stack_id, after=after, what=f"waiting for {state.status}")
         if state.status != "DELETE_COMPLETE":
-            _delete_stack(aws, state, report=report, follow=follow, token=token)
+            _delete_stack(aws, state, report=report, follow=follow, token=token, data=delete_data)
     report.certificates = certificates_delete(aws, stack, ui=follow.ui)
     if buckets.bucket_delete(aws.client("s3"), bucket):
         follow.ui.info(f"deleted the template bucket {bucket}")
-    report.left = leftovers(aws, stack, follow=follow)
+    kept = kept_data(aws, stack, also_buckets=tuple(report.media_buckets))
+    if delete_data:
+        report.data_deleted = data_delete(aws, kept, ui=follow.ui)
+    else:
+        report.kept = kept_items(aws, kept)
+    report.left = leftovers(aws, stack, follow=follow, kept=kept.arns if not delete_data else set())
     report.left += [cost.arn_estimate(arn) for arn in database_secrets(aws, report.databases)]
     return report
 
 
+def _listed(kept: Any) -> str:
+    parts = [f"{len(kept.snapshots)} database snapshot(s)"] if kept.snapshots else []
+    parts += [f"media bucket {b}" for b in kept.buckets]
+    return ", ".join(parts)
+
+
 def _confirm(
-    follow: Follow, *, stack: str, state: StackState | None, certificates: int, yes: bool
+    follow: Follow,
+    *,
+    stack: str,
+    state: StackState | None,
+    certificates: int,
+    yes: bool,
+    data: bool,
 ) -> None:
     what = f"stack {stack} and everything in it (buckets, images, logs, database)"
     if state is None:
         what = f"what is left of {stack}"
     if certificates:
         what += f", and {certificates} certificate(s) cloudsite made"
+    keeps = state is not None and "true" in (
+        state.parameters.get(Param.ENABLE_DATABASE),
+        state.parameters.get(Param.ENABLE_MEDIA),
+    )
+    if data:
+        what += ", and its data (database snapshots, the media bucket), which cannot be undone"
+    elif keeps:
+        follow.ui.info(
+            "the data stays: the database as a final snapshot, and the media bucket "
+            "(`cloudsite down --delete-data` deletes them too)"
+        )
     if not follow.ui.confirm(f"Delete {what}?", yes=yes):
         raise Cancelled("down", "nothing was deleted", hint="rerun with --yes to skip the question")
 
 
 def _delete_stack(
-    aws: Aws, state: StackState, *, report: Report, follow: Follow, token: str
+    aws: Aws, state: StackState, *, report: Report, follow: Follow, token: str, data: bool
 ) -> None:
     cfn = aws.client("cloudformation")
     protection_off(aws, state, ui=follow.ui)
@@ -109,7 +156,9 @@ def _delete_stack(
         resources = stack_resources(cfn, state.stack_id)
         databases = _physical(resources, "AWS::RDS::DBInstance")
         report.databases += [db for db in databases if db not in report.databases]
-        _empty_and_purge(aws, resources, report=report, ui=follow.ui)
+        media = [r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == MEDIA]
+        report.media_buckets += [b for b in media if b and b not in report.media_buckets]
+        _empty_and_purge(aws, resources, report=report, ui=follow.ui, data=data)
         final, events = stack_delete(cfn, state, follow=follow, token=f"{token}-{attempt}")
         if final.status == "DELETE_COMPLETE":
             follow.ui.done(f"stack {state.name} deleted")
@@ -152,9 +201,14 @@ def protection_off(aws: Aws, state: StackState, *, ui: Any) -> None:
         ui.info(f"deletion protection off: database {db}")
 
 
-def _empty_and_purge(aws: Aws, resources: list[dict[str, Any]], *, report: Report, ui: Any) -> None:
+def _empty_and_purge(
+    aws: Aws, resources: list[dict[str, Any]], *, report: Report, ui: Any, data: bool
+) -> None:
     s3 = aws.client("s3")
     for bucket in _physical(resources, "AWS::S3::Bucket"):
+        if bucket in report.media_buckets:
+            continue  # the site's uploads: kept, or deleted with the rest of the data after
+            # the stack, once nothing can write to it any more (data.data_delete)
         count = buckets.bucket_empty(s3, bucket)
         report.emptied[bucket] = report.emptied.get(bucket, 0) + count
         what = "version or delete marker" if count == 1 else "versions and delete markers"
@@ -200,6 +254,8 @@ def secret_delete(sm: Any, secret: str) -> None:
             raise
 
 
+MEDIA: Final = "MediaBucket"  # the template's logical id of the media bucket
+
 # RDS tags the secret it keeps a database's master password in with the database's ARN.
 RDS_DATABASE_TAG: Final = "aws:rds:primaryDBInstanceArn"
 
@@ -231,11 +287,19 @@ def tagged(tagging: Any, stack: str) -> list[str]:
     return sorted(m["ResourceARN"] for page in pages for m in page["ResourceTagMappingList"])
 
 
-def leftovers(aws: Aws, stack: str, *, follow: Follow) -> list[cost.Item]:
-    """What still carries the tag. AWS's tag index trails deletes, so a non-empty answer is
-    asked again (bounded) before it is believed; terminated instances, which stay listed for
-    an hour or so but cost nothing, do not count."""
-    found = _existing(aws, tagged(aws.client("resourcegroupstaggingapi"), stack))
+def leftovers(
+    aws: Aws, stack: str, *, follow: Follow, kept: set[str] | None = None
+) -> list[cost.Item]:
+    """What still carries the tag and is not `kept` on purpose. AWS's tag index trails
+    deletes, so a non-empty answer is asked again (bounded) before it is believed; terminated
+    instances, which stay listed for an hour or so but cost nothing, do not count."""
+    kept = kept or set()
+
+    def found_now() -> list[str]:
+        arns = tagged(aws.client("resourcegroupstaggingapi"), stack)
+        return _existing(aws, [a for a in arns if a not in kept])
+
+    found = found_now()
     interval = follow.clock.poll * SETTLE_POLLS
     if found:
         what = "checking again that nothing carries the stack's tag"
@@ -243,7 +307,7 @@ def leftovers(aws: Aws, stack: str, *, follow: Follow) -> list[cost.Item]:
             for _ in range(SETTLE_CHECKS):
                 wait.status(f"{len(found)} tagged resources")
                 follow.clock.sleep(interval)
-                found = _existing(aws, tagged(aws.client("resourcegroupstaggingapi"), stack))
+                found = found_now()
                 if not found:
                     break
     return [cost.arn_estimate(arn) for arn in found]

@@ -32,12 +32,20 @@ BASE: Final = (
 )
 SCRIPT: Final = """\
 #!/bin/sh
-# postgres.sh init: initdb with the password on stdin;  postgres.sh serve: the server.
+# postgres.sh init: initdb (or, over kept data, the new password) with the password on stdin;
+# postgres.sh serve: the server.
 set -eu
 bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
 data=/var/lib/postgresql/data
 if [ "$1" = init ]; then
-  [ -s "$data/PG_VERSION" ] && exit 0
+  if [ -s "$data/PG_VERSION" ]; then
+    # The data outlived a `local down`: it takes the password handed over now (a URL-safe
+    # token, so it needs no quoting), in single-user mode, with nothing logged.
+    password=$(head -n 1)
+    printf "ALTER ROLE cloudsite PASSWORD '%s';\n" "$password" \
+      | "$bin/postgres" --single -D "$data" -c listen_addresses='' postgres >/dev/null
+    exit 0
+  fi
   "$bin/initdb" -D "$data" -U cloudsite --auth-host=scram-sha-256 --auth-local=trust \\
     --pwfile=/dev/stdin >/dev/null
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$data/pg_hba.conf"

@@ -77,3 +77,15 @@ def _docker_answers() -> bool:
         return False
     found = subprocess.run(["docker", "version"], capture_output=True, timeout=30, check=False)  # noqa: S607
     return found.returncode == 0
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:port (the rehearsal publishes only on loopback)."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

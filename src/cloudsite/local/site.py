@@ -32,8 +32,9 @@ from typing import Any, Final
 
 from cloudsite.errors import UsageError
 from cloudsite.local import database, edge
+from cloudsite.local import media as media_mod
 from cloudsite.local.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
-from cloudsite.local.engine import LocalEngine, local_engine
+from cloudsite.local.engine import LocalEngine, local_engine, port_free
 from cloudsite.local.haproxy import HAProxy
 from cloudsite.local.nginx import Nginx
 from cloudsite.local.tls import edge_certificate
@@ -57,6 +58,8 @@ class State:
     last_good: str = ""  # the bundle of the last successful release
     releases: list[str] = field(default_factory=list)  # image tags made
     database: bool = False
+    media: bool = False  # S3's stand-in runs (media.py)
+    media_port: int = 0  # its port, the same on 127.0.0.1 and in its container
     edge: str = "haproxy"  # which edge runs: haproxy or nginx (edge.KINDS)
 
     @property
@@ -122,7 +125,7 @@ def open_local(
     kind = _edge_kind(edge_kind, saved)
     engine = local_engine(folder)  # before anything is made
     ours = saved.get("port")
-    if port and port != ours and not _port_free(port):
+    if port and port != ours and not port_free(port):
         raise UsageError(
             "--port",
             f"{port} is already in use on 127.0.0.1 (another server listens there)",
@@ -179,6 +182,7 @@ def up(
     database_on: bool,
     instances: int,
     port: int,
+    media_on: bool = False,
     no_cache: bool = False,
 ) -> Deployment:
     """Steps 2 to 6 of the module docstring."""
@@ -186,18 +190,31 @@ def up(
     local.state = state
     state.edge = local.edge_kind
     state.database = database_on
+    state.media = media_on
+    if media_on and not state.media_port:
+        state.media_port = _free_port()
     local.save()
     started = time.monotonic()
     secrets_file, settings_file = _secrets(local)
-    network = ""
+    kept = json.loads(secrets_file.read_text())
+    network = database.network_up(local.engine, local.name) if database_on or media_on else ""
     if state.database:
         local.progress("database: PostgreSQL in a container (the first time builds its image)")
-        password = json.loads(secrets_file.read_text()).setdefault("POSTGRES_PASSWORD", "")
         url = database.database_up(
-            local.engine, name=local.name, folder=local.folder, password=password
+            local.engine, name=local.name, folder=local.folder, password=kept["POSTGRES_PASSWORD"]
         )
         _update(secrets_file, DATABASE_URL=url)
-        network = database.database_names(local.name)["network"]
+    stand_in = None
+    if state.media:
+        local.progress(f"media: S3's stand-in on 127.0.0.1:{state.media_port} (rclone serve s3)")
+        stand_in = media_mod.media_up(
+            local.engine,
+            name=local.name,
+            folder=local.folder,
+            access_key=kept["MEDIA_ACCESS_KEY"],
+            secret_key=kept["MEDIA_SECRET_KEY"],
+            port=state.media_port,
+        )
     local.progress(
         f"edge: {edge.LABELS[state.edge]} with TLS on 127.0.0.1:{state.port} "
         f"(HTTP {state.http_port} redirects)"
@@ -207,13 +224,13 @@ def up(
         number = len(state.instances) + 1
         state.instances.append({"name": f"i{number}", "port": _free_port(), "revision": ""})
     local.save()
-    group = _group(local, balancer, secrets_file, settings_file, network=network)
+    group = _group(local, balancer, secrets_file, settings_file, network=network, media=stand_in)
     deployment = _release(local, group, package=package, no_cache=no_cache)
     local.progress(f"done in {time.monotonic() - started:.0f} s")
     return deployment
 
 
-def deploy(local: Local, *, package: Any, database_on: bool) -> Deployment:
+def deploy(local: Local, *, package: Any, database_on: bool, media_on: bool = False) -> Deployment:
     """A new release of the current source, rolled out one instance at a time."""
     if local.state is None or not local.state.instances:
         raise UsageError(
@@ -221,7 +238,12 @@ def deploy(local: Local, *, package: Any, database_on: bool) -> Deployment:
         )
     count = len(local.state.instances)
     return up(
-        local, package=package, database_on=database_on, instances=count, port=local.state.port
+        local,
+        package=package,
+        database_on=database_on,
+        media_on=media_on,
+        instances=count,
+        port=local.state.port,
     )
 
 
@@ -276,12 +298,16 @@ def _secrets(local: Local) -> tuple[Path, Path]:
     """The secrets (0600, made once and kept) and the settings the hooks read."""
     state = local.state
     assert state is not None
-    secrets_file = local.folder / "secrets.json"
-    if not secrets_file.is_file():
-        key = secrets.token_urlsafe(50)
-        _write_private(
-            secrets_file, {"DJANGO_SECRET_KEY": key, "POSTGRES_PASSWORD": secrets.token_urlsafe(24)}
-        )
+    secrets_file = local.folder / SECRETS_FILE
+    kept = json.loads(secrets_file.read_text()) if secrets_file.is_file() else {}
+    made = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "MEDIA_ACCESS_KEY": "cloudsite" + secrets.token_hex(8),
+        "MEDIA_SECRET_KEY": secrets.token_urlsafe(30),
+    }
+    if set(made) - set(kept):  # made once, and kept by `local down` with the data
+        _write_private(secrets_file, made | kept)
     hosts = "127.0.0.1,localhost"
     origins = f"https://127.0.0.1:{state.port},https://localhost:{state.port}"
     settings_file = local.folder / "settings.json"
@@ -294,7 +320,7 @@ def _secrets(local: Local) -> tuple[Path, Path]:
     return secrets_file, settings_file
 
 
-def _write_private(path: Path, values: dict[str, str]) -> None:
+def _write_private(path: Path, values: dict[str, Any]) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(values, handle)
@@ -306,14 +332,33 @@ def _update(path: Path, **values: str) -> None:
     _write_private(path, current)
 
 
+# The stand-ins' own keys: the site gets the database's inside DATABASE_URL, and the media
+# keys as the credentials file its AWS calls use (as the site role's on AWS), not as secrets.
+STAND_IN_KEYS: Final = ("POSTGRES_PASSWORD", "MEDIA_ACCESS_KEY", "MEDIA_SECRET_KEY")
+
+
 def _hook_secrets(secrets_file: Path, folder: Path) -> Path:
-    """What the hooks hand the container: the secrets the site reads, without the database's
-    own password (the site gets it inside DATABASE_URL)."""
+    """What the hooks hand the container: the secrets the site reads."""
     values = {
-        k: v for k, v in json.loads(secrets_file.read_text()).items() if k != "POSTGRES_PASSWORD"
+        k: v for k, v in json.loads(secrets_file.read_text()).items() if k not in STAND_IN_KEYS
     }
     target = folder / "hook-secrets.json"
     _write_private(target, values)
+    return target
+
+
+def _site_credentials(secrets_file: Path, folder: Path) -> Path:
+    """The media stand-in's keys in credential_process's form (static: no Expiration)."""
+    kept = json.loads(secrets_file.read_text())
+    target = folder / "site-credentials.json"
+    _write_private(
+        target,
+        {
+            "Version": 1,
+            "AccessKeyId": kept["MEDIA_ACCESS_KEY"],
+            "SecretAccessKey": kept["MEDIA_SECRET_KEY"],
+        },
+    )
     return target
 
 
@@ -324,6 +369,7 @@ def _group(
     settings_file: Path,
     *,
     network: str,
+    media: "media_mod.Media | None" = None,
 ) -> DeploymentGroup:
     """The deployment group the state describes: instances, their last revision, in service."""
     state = local.state
@@ -338,6 +384,14 @@ def _group(
     group.last_good = Path(state.last_good) if state.last_good else None
     known = balancer.stats()
     hook_secrets = _hook_secrets(secrets_file, local.folder)
+    stand_in = {}
+    if media is not None:
+        stand_in = {
+            "CLOUDSITE_MEDIA_BUCKET": media.bucket,
+            "CLOUDSITE_SITE_CREDENTIALS_FILE": str(_site_credentials(secrets_file, local.folder)),
+            "CLOUDSITE_MEDIA_ENDPOINT_URL": media.endpoint_url,
+            "CLOUDSITE_MEDIA_ADD_HOST": media.add_host,
+        }
     for entry in state.instances:
         root = local.folder / "instances" / entry["name"]
         env_file = write_env_file(
@@ -354,7 +408,8 @@ def _group(
                 "CLOUDSITE_STATE_DIR": str(root / "run"),
                 "CLOUDSITE_SETTINGS_FILE": str(settings_file),
                 "CLOUDSITE_SECRETS_FILE": str(hook_secrets),
-                "CLOUDSITE_DATABASE_SECRET_ARN": "local" if network else "",
+                "CLOUDSITE_DATABASE_SECRET_ARN": "local" if state.database else "",
+                **stand_in,
             },
         )
         instance = Instance(name=entry["name"], root=root, port=entry["port"], env_file=env_file)
@@ -419,17 +474,6 @@ def _edge_up(local: Local) -> HAProxy | Nginx:
     return balancer
 
 
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _free_port() -> int:
     import socket
 
@@ -479,8 +523,10 @@ def logs(local: Local, *, tail: int) -> list[tuple[str, str]]:
     return lines
 
 
-def down(local: Local) -> list[str]:
-    """Remove everything `up` made; returns what is still there (nothing, normally)."""
+def down(local: Local, *, delete_data: bool = False) -> list[str]:
+    """Remove everything `up` made, except the data (the database's and media's volumes, and
+    their keys in secrets.json) unless `delete_data`; returns what is still there and should
+    not be (nothing, normally). `kept` lists what stays on purpose."""
     import shutil
 
     edge_pids = []
@@ -495,29 +541,72 @@ def down(local: Local) -> list[str]:
     for tag in _images(local):
         local.engine.run("image", "rm", "--force", tag, check=False)
     local.engine.run("image", "rm", "--force", names["image"], check=False)
-    local.engine.run("volume", "rm", "--force", names["volume"], check=False)
+    media_mod.media_down(local.engine, name=local.name, delete_data=delete_data)
+    if delete_data:
+        local.engine.run("volume", "rm", "--force", names["volume"], check=False)
     local.engine.run("network", "rm", names["network"], check=False)
-    shutil.rmtree(local.folder, ignore_errors=True)
+    keep = [] if delete_data or not _volumes(local) else [SECRETS_FILE]
+    for path in local.folder.iterdir() if local.folder.is_dir() else []:
+        if path.name in keep:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if not keep:
+        shutil.rmtree(local.folder, ignore_errors=True)
     shutil.rmtree(local.socket.parent, ignore_errors=True)
     ignore = local.folder.parent / ".gitignore"
-    if ignore.is_file() and ignore.read_text() == GITIGNORE:  # up wrote it: it goes too
+    if not keep and ignore.is_file() and ignore.read_text() == GITIGNORE:  # up wrote it
         ignore.unlink()
         with contextlib.suppress(OSError):
             local.folder.parent.rmdir()  # only when nothing else (an ejected layer) is there
     return leftovers(local, edge_pids=edge_pids)
 
 
+SECRETS_FILE: Final = "secrets.json"
+
+
+def _volumes(local: Local) -> list[str]:
+    """The data volumes of this rehearsal that exist: the database's and media's."""
+    wanted = (
+        database.database_names(local.name)["volume"],
+        media_mod.media_names(local.name)["volume"],
+    )
+    return [
+        v for v in wanted if local.engine.run("volume", "inspect", v, check=False).returncode == 0
+    ]
+
+
+def kept(local: Local) -> list[str]:
+    """What `local down` keeps on purpose: the data volumes, and the keys that open them."""
+    found = [f"volume {v}" for v in _volumes(local)]
+    if found and (local.folder / SECRETS_FILE).is_file():
+        found.append(f"file {local.folder / SECRETS_FILE} (their keys, 0600)")
+    return found
+
+
 def leftovers(local: Local, *, edge_pids: list[int] | None = None) -> list[str]:
-    """What of a rehearsal is still there: containers, images, volume, network, files."""
+    """What of a rehearsal is still there and is not kept data: containers, images, network,
+    files beside the kept keys, the edge."""
     names = database.database_names(local.name)
     left = [f"container {c}" for c in _containers(local, f"cloudsite-local-{local.name}-")]
     left += [f"image {t}" for t in _images(local)]
-    for kind, key in (("volume", "volume"), ("network", "network"), ("image", "image")):
-        if local.engine.run(kind, "inspect", names[key], check=False).returncode == 0:
-            left.append(f"{kind} {names[key]}")
-    for folder in (local.folder, local.socket.parent):
-        if folder.exists():
-            left.append(f"folder {folder}")
+    for kind in ("network", "image"):
+        if local.engine.run(kind, "inspect", names[kind], check=False).returncode == 0:
+            left.append(f"{kind} {names[kind]}")
+    image = media_mod.media_names(local.name)["image"]
+    if local.engine.run("image", "inspect", image, check=False).returncode == 0:
+        left.append(f"image {image}")
+    data = bool(_volumes(local))
+    if local.folder.exists():
+        others = [p.name for p in local.folder.iterdir() if not (data and p.name == SECRETS_FILE)]
+        if others or not data:
+            left.append(
+                f"folder {local.folder}" + (f" ({', '.join(sorted(others))})" if others else "")
+            )
+    if local.socket.parent.exists():
+        left.append(f"folder {local.socket.parent}")
     left += [f"the edge (pid {pid})" for pid in edge_pids or [] if edge.alive(pid, wait=10)]
     return left
 

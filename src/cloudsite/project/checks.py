@@ -4,6 +4,7 @@ from pathlib import Path
 
 from cloudsite.config import Config
 from cloudsite.errors import ProjectError
+from cloudsite.project.data import media_choice
 from cloudsite.project.detect import Project, detect
 from cloudsite.project.keys import keys
 from cloudsite.project.shipment import FOLDER
@@ -33,7 +34,41 @@ def project_checked(cfg: Config) -> Project:
             hint="set database = true in cloudsite.toml: the stack then makes an RDS "
             "PostgreSQL and hands the site DATABASE_URL (see `cloudsite plan` for the cost)",
         )
+    media(project, cfg)
     return project
+
+
+def media(project: Project, cfg: Config) -> tuple[str, str]:
+    """Where the site's uploads go (data.media_choice), and why; `media = "s3"` for a project
+    whose settings pin a storage that is not S3 is refused, since the layer would not replace
+    the project's own choice and the bucket would go unused."""
+    if cfg.media == "s3" and project.data.storage_kind == "other":
+        raise ProjectError(
+            "media",
+            f'media = "s3", and the settings store files with {project.data.storage}, not S3',
+            hint='leave media = "auto" (the project keeps its own storage), or point the '
+            "settings' default storage at S3",
+        )
+    return media_choice(project.data, cfg.media)
+
+
+def data_warnings(project: Project, cfg: Config) -> list[str]:
+    """What init, plan, up and local up say about data that would not last."""
+    warnings = []
+    if project.data.writes and not cfg.database:
+        shown = ", ".join(a.removeprefix("django.contrib.") for a in project.data.writers[:4])
+        warnings.append(
+            f"database = false: what {shown} write (users, the admin's changes) differs per "
+            "instance, each keeping its own SQLite copy, and vanishes at the next deploy; "
+            "set database = true to keep it (logins still work: sessions go in signed cookies)"
+        )
+    choice, _ = media(project, cfg)
+    if choice == "none" and project.data.files:
+        warnings.append(
+            f"media = none, and {project.data.files}: uploads have nowhere to go (the "
+            'containers are read-only); media = "auto" keeps them in an S3 bucket'
+        )
+    return warnings
 
 
 def repository_has_runtime(cfg: Config) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from cloudsite.errors import ProjectError
 from cloudsite.project import manifests
+from cloudsite.project.data import Data, data_facts
 from cloudsite.project.manifests import Dependencies, PythonChoice
 from cloudsite.project.pysource import SettingsFacts, settings_module_named
 
@@ -122,6 +123,7 @@ class Project:
     static_storage: str  # the staticfiles backend the settings name, or ''
     serves_static: str  # "project" (its own whitenoise, S3, a CDN) or "cloudsite"
     database: Database
+    data: Data  # what the apps write, the files they store, sessions, cache (data.py)
     secret_key_env: tuple[str, ...]  # the variables SECRET_KEY is read from
     required_env: tuple[str, ...]  # read with no default, and not provided by cloudsite
     dockerfile: bool  # the project has a Dockerfile of its own at its root
@@ -148,6 +150,9 @@ class Project:
                 ("needs " if self.database.needed else "")
                 + f"{self.database.engine}  ({self.database.reason})",
             ),
+            ("writes", _writes(self.data)),
+            ("files", self.data.files or "none stored"),
+            ("cache", self.data.cache_note()),
             (
                 "static files",
                 "served by the project's own set-up"
@@ -228,6 +233,7 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         static_storage=storage,
         serves_static=_serves_static(facts, storage),
         database=database_need(facts),
+        data=data_facts(app_dir, facts, uses=uses),
         secret_key_env=tuple(dict.fromkeys(r.name for r in facts.env_in("SECRET_KEY"))),
         required_env=tuple(
             sorted({r.name for r in facts.env if r.required and r.name not in PROVIDED_ENV})
@@ -236,6 +242,14 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         django_version=facts.django_version,
         notes=tuple(_notes(facts, deps, dockerfile=(root / "Dockerfile").is_file())),
     )
+
+
+def _writes(data: Data) -> str:
+    if not data.writers:
+        return "nothing at run time, as far as the installed apps tell"
+    shown = ", ".join(a.removeprefix("django.contrib.") for a in data.writers[:6])
+    more = f" and {len(data.writers) - 6} more" if len(data.writers) > 6 else ""
+    return f"{shown}{more}"
 
 
 def _checked_root(root: Path) -> Path:

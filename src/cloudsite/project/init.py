@@ -3,7 +3,8 @@ runtime layer into the project for those who want to change it.
 
     1. detect the project (the keys of an existing cloudsite.toml settle what they name)
     2. write cloudsite.toml, unless there is one: the site name, `database = true` when the
-       project needs a server, and the detected values as comments, each with its key
+       project needs a server or its apps write at run time, `media`, and the detected values
+       as comments, each with its key
     3. --eject: .cloudsite/runtime/ (every file of the layer) and .cloudsite/project.json,
        never over a file the project already has (--force replaces them)
 """
@@ -11,9 +12,11 @@ runtime layer into the project for those who want to change it.
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from cloudsite.config import CONFIG_FILE, Config
 from cloudsite.errors import UsageError
+from cloudsite.project.data import media_choice
 from cloudsite.project.detect import Project
 from cloudsite.project.shipment import FOLDER, project_json, runtime_in_use
 
@@ -41,8 +44,11 @@ def config_text(project: Project, cfg: Config) -> str:
     if project.dependencies.manifest:
         lines.append(f'# requirements = "{project.dependencies.manifest}"')
     lines.append(f'# python_version = "{project.python.version}"')
-    lines += ["", f"# {project.database.reason}."]
-    lines.append(f"database = {'true' if project.database.needed else 'false'}")
+    lines += ["", f"# {database_reason(project)}."]
+    lines.append(f"database = {'true' if database_wanted(project) else 'false'}")
+    choice, why = media_choice(project.data, "auto")
+    lines += ["", f"# Uploads: {MEDIA_LINES[choice]} ({why})."]
+    lines.append('media = "auto"')
     if project.required_env:
         lines += [
             "",
@@ -51,6 +57,31 @@ def config_text(project: Project, cfg: Config) -> str:
             "# environment = [" + ", ".join(f'"{n}=..."' for n in project.required_env) + "]",
         ]
     return "\n".join(lines) + "\n"
+
+
+MEDIA_LINES: Final = {
+    "s3": "a private S3 bucket of the site's keeps them",
+    "none": "none expected, so no bucket",
+    "project": "the project's own storage keeps them; cloudsite adds no bucket",
+}
+
+
+def database_wanted(project: Project) -> bool:
+    """A database server, for a project that needs one or whose apps write at run time."""
+    return project.database.needed or project.data.writes
+
+
+def database_reason(project: Project) -> str:
+    """The one line that says why (the comment init writes above `database`)."""
+    if project.database.needed:
+        return project.database.reason
+    if project.data.writes:
+        shown = ", ".join(a.removeprefix("django.contrib.") for a in project.data.writers[:5])
+        return (
+            f"{shown} write at run time: a PostgreSQL server keeps what they write, the same "
+            "for every instance and through every deploy"
+        )
+    return f"{project.database.reason}, and no installed app writes at run time"
 
 
 def init(project: Project, cfg: Config, *, eject: bool, force: bool) -> InitResult:

@@ -78,6 +78,7 @@ class SettingsFacts:
 
     files: list[Path] = field(default_factory=list)
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # NAME -> its last value
+    added: dict[str, list[ast.expr]] = field(default_factory=dict)  # NAME += ... since then
     strings: set[str] = field(default_factory=set)  # every string constant
     env: list[EnvRead] = field(default_factory=list)
     django_version: str = ""  # from startproject's header comment, when it is there
@@ -116,9 +117,16 @@ class SettingsFacts:
             for target in node.targets:
                 for name in _target_names(target):
                     self.assigned[name] = node.value
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
+                    self.added.pop(name, None)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
             for name in _target_names(node.target):
                 self.assigned[name] = node.value
+                self.added.pop(name, None)
+        elif isinstance(node, ast.AugAssign):  # INSTALLED_APPS += [...]: both parts count
+            for name in _target_names(node.target):
+                self.assigned.setdefault(name, node.value)
+                if self.assigned[name] is not node.value:
+                    self.added.setdefault(name, []).append(node.value)
         elif isinstance(node, ast.If | ast.Try | ast.With):
             # Settings chosen by a condition or guarded by try (`from .local import *`):
             # every branch counts, since any of them may run.
@@ -131,11 +139,27 @@ class SettingsFacts:
         return str(_string(value)) if value is not None and _string(value) is not None else ""
 
     def strings_in(self, name: str) -> list[str]:
-        """Every string constant in the value NAME is assigned (a list, a dict, a call)."""
-        value = self.assigned.get(name)
-        if value is None:
+        """Every string constant in the value NAME is assigned (a list, a dict, a call), and in
+        what `NAME += ...` adds to it."""
+        values = [self.assigned[name], *self.added.get(name, [])] if name in self.assigned else []
+        return [
+            text
+            for value in values
+            for node in ast.walk(value)
+            if (text := _string(node)) is not None
+        ]
+
+    def strings_resolved(self, name: str, *, seen: frozenset[str] = frozenset()) -> list[str]:
+        """strings_in, following the names the value is made of: cookiecutter-django's
+        `INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS`."""
+        if name in seen or name not in self.assigned:
             return []
-        return [text for node in ast.walk(value) if (text := _string(node)) is not None]
+        found = self.strings_in(name)
+        for value in [self.assigned[name], *self.added.get(name, [])]:
+            for node in ast.walk(value):
+                if isinstance(node, ast.Name) and node.id.isupper():
+                    found += self.strings_resolved(node.id, seen=seen | {name})
+        return list(dict.fromkeys(found))
 
     def env_in(self, name: str) -> list[EnvRead]:
         """The environment reads inside the value NAME is assigned."""

@@ -65,11 +65,17 @@ def runtime_in_use(root: Path | None) -> list[RuntimeFile]:
 
 def project_json(project: Project, cfg: Config) -> dict[str, Any]:
     """project.json: the detection, and the configuration keys the image build reads."""
+    from cloudsite.project.checks import media
+
     build_packages, system_packages = native_packages(project)
+    detected = project.as_json()
     return {
         "cloudsite": __version__,
         "name": cfg.name,
-        **project.as_json(),
+        **detected,
+        # "server": the stack (or `cloudsite local`) gives the site a PostgreSQL server
+        "database": {**detected["database"], "server": cfg.database or project.database.needed},
+        "media": media(project, cfg)[0],
         "environment": environment(cfg),
         "content_security_policy": cfg.content_security_policy,
         "build_command": cfg.build_command,

@@ -174,7 +174,7 @@ def stage(source: Path, project: dict, context: Path) -> Path:
         target = deps / "project" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / relative, target)
-    keys = ("dependencies", "python", "serves_static", "database", "server")
+    keys = ("dependencies", "python", "serves_static", "database", "server", "media")
     (deps / "deps.json").write_text(
         json.dumps({k: project.get(k) for k in keys}, indent=1, sort_keys=True)
     )

@@ -16,8 +16,8 @@ files under /tmp/deps/project/:
 uv, poetry and pdm come from cloudsite's own hashed locks (runtime/requirements/tools-*.txt)
 into /opt/tools, which the image never keeps. Then what the runtime layer needs and the
 project does not already have: gunicorn, whitenoise, dj-database-url, psycopg (with a
-database), uvicorn-worker (ASGI), each from its hashed lock and without touching a version
-the project chose.
+database), django-storages and boto3 (media in S3), uvicorn-worker (ASGI), each from its
+hashed lock and without touching a version the project chose.
 
 A failure prints `cloudsite: error: ...` and `cloudsite: hint: ...`, the lines build.py
 reports, and exits 2.
@@ -205,8 +205,11 @@ def runtime_components(spec: dict) -> list[str]:
     wanted = ["gunicorn", "dj-database-url"]
     if spec.get("serves_static") == "cloudsite":
         wanted.append("whitenoise")
-    if spec.get("database", {}).get("needed"):
+    database = spec.get("database", {})
+    if database.get("needed") or database.get("server"):
         wanted.append("psycopg")
+    if spec.get("media") == "s3":
+        wanted.append("django-storages")  # with boto3: the S3 storage (docs/data.md)
     if spec.get("server") == "asgi":
         wanted.append("uvicorn-worker")
     return wanted

@@ -44,6 +44,35 @@ DEFAULT_STORAGES: Final = (
     "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
 )
 APP: Final = "cloudsite.runtime.deployments"
+# Media at build time: a bucket and keys that sign URLs, and an endpoint nothing answers.
+BUILD_MEDIA: Final = {
+    "AWS_STORAGE_BUCKET_NAME": "cloudsite-build",
+    "AWS_S3_REGION_NAME": "us-east-1",
+    "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ACCESS_KEY_ID": "cloudsite-build-placeholder",
+    "AWS_SECRET_ACCESS_KEY": "cloudsite-build-placeholder",  # signs nothing real
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+S3_STORAGE: Final = "storages.backends.s3.S3Storage"
+OLD_S3_SETTINGS: Final = {  # the S3Storage OPTIONS the layer sets, as settings (Django 4.2)
+    "bucket_name": "AWS_STORAGE_BUCKET_NAME",
+    "region_name": "AWS_S3_REGION_NAME",
+    "signature_version": "AWS_S3_SIGNATURE_VERSION",
+    "file_overwrite": "AWS_S3_FILE_OVERWRITE",
+    "querystring_auth": "AWS_QUERYSTRING_AUTH",
+    "default_acl": "AWS_DEFAULT_ACL",
+    "endpoint_url": "AWS_S3_ENDPOINT_URL",
+    "addressing_style": "AWS_S3_ADDRESSING_STYLE",
+}
+SESSIONS: Final = "django.contrib.sessions.backends."
+SESSION_MIDDLEWARE: Final = "django.contrib.sessions.middleware.SessionMiddleware"
+COOKIE_MESSAGES: Final = "django.contrib.messages.storage.cookie.CookieStorage"
+# Caches that live in one process or one container (cloudsite.project.data has the same list).
+PER_PROCESS_CACHES: Final = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
 
 
 def place(which: tuple[str, str], environ: Mapping[str, str] = os.environ) -> str:
@@ -71,8 +100,12 @@ def prepare_environment(project: Mapping[str, Any], environ: MutableMapping[str,
         # Not a secret: it signs nothing and is gone with the build step.
         environ.setdefault("DJANGO_SECRET_KEY", "build-" + secrets.token_urlsafe(48))
         environ.setdefault("DJANGO_ALLOWED_HOSTS", BUILD_HOST)
-        if project.get("database", {}).get("needed"):
+        if _server(project):
             environ.setdefault("DATABASE_URL", BUILD_DATABASE_URL)
+        if project.get("media") == "s3":
+            # Signing a URL needs a key, not a network; any call to S3 is refused at once.
+            for name, value in BUILD_MEDIA.items():
+                environ.setdefault(name, value)
     key = environ.get("DJANGO_SECRET_KEY", "")
     if key:
         for name in project.get("secret_key_env", []):
@@ -135,8 +168,10 @@ def apply(
     layer.default("SECURE_HSTS_INCLUDE_SUBDOMAINS", True, "HSTS covers subdomains")
     layer.default("SECURE_HSTS_PRELOAD", True, "HSTS may be preloaded")
 
-    # -- the database
+    # -- the database, and what must be seen by every instance: sessions, messages, media
     _database(layer, project=project, environ=environ, build=build)
+    _sessions(layer, server=_server(project) or (not build and bool(environ.get("DATABASE_URL"))))
+    _media(layer, project=project, environ=environ)
 
     # -- static files, collected into the image at build time
     if _filesystem_static(values):
@@ -215,6 +250,96 @@ def _database(
             f"DATABASES['default']['NAME'] = {default['NAME']!r}: SQLite in a read-only image "
             "starts from the build's copy"
         )
+
+
+def _server(project: Mapping[str, Any]) -> bool:
+    """The site has a database server (RDS, or `cloudsite local`'s PostgreSQL)."""
+    database = project.get("database", {})
+    return bool(database.get("server") or database.get("needed"))
+
+
+def _per_process_cache(values: Mapping[str, Any], alias: str) -> bool:
+    cache = values.get("CACHES", {}).get(alias, {})
+    return str(cache.get("BACKEND", PER_PROCESS_CACHES[0])) in PER_PROCESS_CACHES
+
+
+def _sessions(layer: _Layer, *, server: bool) -> None:
+    """Sessions and messages that every instance sees. Without a database server, each
+    container's SQLite copy would hold its own sessions, so a login would last one request in
+    two behind the load balancer: sessions go in signed cookies (signed with the site's key,
+    readable by the client, not revocable before expiry: docs/data.md). With a server, sessions
+    kept in one process's cache are moved to the database: a logout on one instance would
+    leave the session alive on the others."""
+    if SESSION_MIDDLEWARE not in layer.values.get("MIDDLEWARE", []):
+        return
+    engine = str(layer.values.get("SESSION_ENGINE", SESSIONS + "db"))
+    cached = engine in (SESSIONS + "cache", SESSIONS + "cached_db")
+    local = engine == SESSIONS + "file" or (
+        cached
+        and _per_process_cache(layer.values, layer.values.get("SESSION_CACHE_ALIAS", "default"))
+    )
+    if not server and (local or engine in (SESSIONS + "db", SESSIONS + "cached_db")):
+        layer.force(
+            "SESSION_ENGINE",
+            SESSIONS + "signed_cookies",
+            "no database server: a session must not live in one container's SQLite",
+        )
+        storage = str(layer.values.get("MESSAGE_STORAGE", ""))
+        if not storage or storage.endswith(("fallback.FallbackStorage", "session.SessionStorage")):
+            layer.force("MESSAGE_STORAGE", COOKIE_MESSAGES, "messages travel with the request")
+    elif server and local:
+        layer.force(
+            "SESSION_ENGINE",
+            SESSIONS + "db",
+            f"{engine.rsplit('.', 1)[-1]} sessions live in one process; all instances read the "
+            "database",
+        )
+
+
+def _media(layer: _Layer, *, project: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Uploads in the stack's bucket, through django-storages, with signed URLs: the default
+    storage, unless the project chose one of its own (an S3 one reads the same variables)."""
+    if project.get("media") != "s3":
+        return
+    bucket = environ.get("AWS_STORAGE_BUCKET_NAME", "")
+    if not bucket:
+        raise LayerError(
+            "AWS_STORAGE_BUCKET_NAME is not set: the deploy hooks give it with the media bucket "
+            "(media = s3); for a local run pass it with -e"
+        )
+    options = {
+        "bucket_name": bucket,
+        "region_name": environ.get("AWS_S3_REGION_NAME", ""),
+        "signature_version": "s3v4",  # older boto3 presigns with SigV2, which S3 refuses
+        "file_overwrite": False,  # a second upload of a name gets a new name, as on disk
+        "querystring_auth": True,  # the bucket is private: every URL is signed
+        "default_acl": None,  # ACLs are off on the bucket (bucket owner enforced)
+    }
+    if environ.get("AWS_S3_ENDPOINT_URL"):  # `cloudsite local`'s stand-in, or a build
+        options["endpoint_url"] = environ["AWS_S3_ENDPOINT_URL"]
+        options["addressing_style"] = environ.get("AWS_S3_ADDRESSING_STYLE", "path")
+    old_form = "DEFAULT_FILE_STORAGE" in layer.values or "STATICFILES_STORAGE" in layer.values
+    if old_form:  # Django 4.2's older settings: STORAGES may not be set beside them
+        current = str(layer.values.get("DEFAULT_FILE_STORAGE", ""))
+        if current and not current.endswith("FileSystemStorage"):
+            return
+        layer.force("DEFAULT_FILE_STORAGE", S3_STORAGE, "uploads go to the media bucket")
+        for name, value in options.items():  # django-storages' settings of the same meaning
+            layer.force(OLD_S3_SETTINGS[name], value, "the media bucket", quiet=True)
+        return
+    from django.conf import global_settings
+
+    storages = {
+        k: dict(v) for k, v in layer.values.get("STORAGES", global_settings.STORAGES).items()
+    }
+    default = storages.setdefault("default", {})
+    if not str(default.get("BACKEND", "")).endswith("FileSystemStorage") and default.get("BACKEND"):
+        return  # the project's own (its S3 storage reads AWS_STORAGE_BUCKET_NAME itself)
+    storages["default"] = {"BACKEND": S3_STORAGE, "OPTIONS": options}
+    layer.values["STORAGES"] = storages
+    layer.changes.append(
+        f"STORAGES['default'] = S3Storage in {bucket}: uploads outlive the containers, signed URLs"
+    )
 
 
 def database_from(url: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@
 #   wait_ready PORT TIMEOUT [CONTAINER]   true once /healthz and /readyz answer 200 on
 #                           127.0.0.1:PORT; false after TIMEOUT seconds, or once CONTAINER
 #                           (when given) is no longer running
+#   site_credentials        the site role's short-lived credentials (media), in a folder the
+#                           containers mount read-only; renewed when under 40 minutes are left
 #   hand_secrets COMMAND    pipe SECRETS to the container's `start COMMAND` (`secrets` at start,
 #                           `reload` while it runs), then remember their fingerprint
 #   secrets_changed         true when SECRETS differ from what the container was last handed
@@ -47,6 +49,13 @@
 #                               settings, read instead of SSM
 #   CLOUDSITE_SECRETS_FILE      optional, `cloudsite local`: a JSON object {NAME: value} of
 #                               secrets (mode 0600), read instead of Secrets Manager
+#   CLOUDSITE_MEDIA_BUCKET      the media bucket (empty: no media); with it, one of:
+#   CLOUDSITE_SITE_ROLE_ARN       the role the containers' AWS calls use (assumed here, every
+#                                 hour, with the instance's own credentials), or
+#   CLOUDSITE_SITE_CREDENTIALS_FILE  `cloudsite local`: credentials in credential_process's
+#                                 JSON form, copied as they are
+#   CLOUDSITE_MEDIA_ENDPOINT_URL, CLOUDSITE_MEDIA_ADD_HOST   optional, `cloudsite local`: the S3
+#                               stand-in's URL and the NAME:ADDRESS the containers reach it at
 
 msg() { printf '==> %s\n' "$*" >&2; }
 fail() {
@@ -290,6 +299,73 @@ container_flags() {
   fi
   [ -n "$CLOUDSITE_DOCKER_NETWORK" ] && RUN_FLAGS+=(--network "$CLOUDSITE_DOCKER_NETWORK")
   RUN_FLAGS+=(--env-file "$(_settings_env_file)")
+  _media_flags
+}
+
+# The site's own AWS calls (django-storages and boto3) use the site role, never the
+# instance's: the metadata service's hop limit of 1 keeps the instance role away from the
+# containers. botocore runs AWS_CONFIG_FILE's credential_process, which prints the file
+# site_credentials keeps; its Expiration makes the credentials refreshable, so a long-running
+# worker reads the renewed file before they expire, with no restart (docs/data.md).
+_media_flags() {
+  [ -n "${CLOUDSITE_MEDIA_BUCKET:-}" ] || return 0
+  site_credentials
+  RUN_FLAGS+=(-v "$(_site_aws_dir):/run/cloudsite-aws:ro"
+    -e AWS_CONFIG_FILE=/run/cloudsite-aws/config -e AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    -e AWS_EC2_METADATA_DISABLED=true -e "AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}"
+    -e "AWS_STORAGE_BUCKET_NAME=$CLOUDSITE_MEDIA_BUCKET" -e "AWS_S3_REGION_NAME=${AWS_REGION:-us-east-1}")
+  if [ -n "${CLOUDSITE_MEDIA_ENDPOINT_URL:-}" ]; then
+    RUN_FLAGS+=(-e "AWS_S3_ENDPOINT_URL=$CLOUDSITE_MEDIA_ENDPOINT_URL" -e AWS_S3_ADDRESSING_STYLE=path)
+  fi
+  [ -z "${CLOUDSITE_MEDIA_ADD_HOST:-}" ] || RUN_FLAGS+=(--add-host "$CLOUDSITE_MEDIA_ADD_HOST")
+}
+
+_site_aws_dir() { printf '%s/%s.aws' "$CLOUDSITE_STATE_DIR" "$CLOUDSITE_CONTAINER"; }
+
+# Writes credentials.json (credential_process's form: Version, AccessKeyId, SecretAccessKey,
+# SessionToken, Expiration) and config into the folder the containers mount, owned by the
+# containers' user (10001) and readable by it alone. Without root (a rehearsal on a laptop,
+# rootless engines) the files cannot be given to 10001, so they are left readable. The values
+# travel from the AWS CLI to the file through a pipe, never through a command line or a log.
+site_credentials() {
+  local dir file tmp
+  dir=$(_site_aws_dir)
+  file=$dir/credentials.json
+  (umask 077 && mkdir -p "$dir")
+  if [ -s "$file" ] && [ -n "${CLOUDSITE_SITE_ROLE_ARN:-}" ] && python3 -c '
+import datetime, json, sys
+left = datetime.datetime.fromisoformat(json.load(open(sys.argv[1]))["Expiration"].replace("Z", "+00:00"))
+sys.exit(0 if left - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(minutes=40) else 1)
+' "$file" 2>/dev/null; then
+    return 0  # still good for 40 minutes or more
+  fi
+  tmp=$(mktemp "$dir/.credentials.XXXXXX")
+  if [ -n "${CLOUDSITE_SITE_ROLE_ARN:-}" ]; then
+    aws sts assume-role --region "$AWS_REGION" --role-arn "$CLOUDSITE_SITE_ROLE_ARN" \
+      --role-session-name "cloudsite-${CLOUDSITE_STACK:-site}" --duration-seconds 3600 \
+      --query Credentials --output json \
+      | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+json.dump({"Version": 1, "AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"],
+           "SessionToken": c["SessionToken"], "Expiration": c["Expiration"]}, sys.stdout)
+' >"$tmp" || { rm -f "$tmp"; fail "STS: cannot assume the site role $CLOUDSITE_SITE_ROLE_ARN" \
+        "does the instance role allow sts:AssumeRole on it? (the stack's InstanceAssumesSiteRole)"; }
+    msg "media: credentials of the site role, valid for an hour"
+  elif [ -n "${CLOUDSITE_SITE_CREDENTIALS_FILE:-}" ]; then
+    cat "$CLOUDSITE_SITE_CREDENTIALS_FILE" >"$tmp"
+    msg "media: the stand-in's credentials (cloudsite local)"
+  else
+    rm -f "$tmp"
+    fail "media: CLOUDSITE_MEDIA_BUCKET is set, and no CLOUDSITE_SITE_ROLE_ARN" "user data writes both; compare with docs/interfaces.md"
+  fi
+  printf '[default]\ncredential_process = cat /run/cloudsite-aws/credentials.json\n' >"$dir/config"
+  if [ "$(id -u)" = 0 ]; then
+    chown 10001:10001 "$tmp" "$dir/config" "$dir" && chmod 0400 "$tmp" "$dir/config" && chmod 0500 "$dir"
+  else
+    chmod 0444 "$tmp" "$dir/config" && chmod 0755 "$dir"
+  fi
+  mv -f "$tmp" "$file"  # atomic: a reader sees the old file or the new one, never half
 }
 
 container_stop() {

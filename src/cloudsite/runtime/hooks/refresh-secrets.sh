@@ -18,6 +18,8 @@ if [ "$(docker container inspect --format '{{.State.Running}}' "$CLOUDSITE_CONTA
   msg "$CLOUDSITE_CONTAINER: not running; the next deployment hands it its secrets"
   exit 0
 fi
+# The site role's credentials last an hour: renewed here once under 40 minutes are left.
+[ -z "${CLOUDSITE_MEDIA_BUCKET:-}" ] || site_credentials
 read_settings
 read_secrets
 # Docker restarted the container (it crashed, or the instance rebooted): the site waits for
