@@ -42,6 +42,7 @@ CASES = [
     ('tls_policy = "TLS-1.0"', "tls_policy", "'TLS-1.0' is not an ELB security policy"),
     ('vpc_id = "vpc-123"', "vpc_id", "'vpc-123' is not a VPC id"),
     ('profile = "nosuchprofile"', "profile", "'nosuchprofile' is not a profile"),
+    ('media = "bucket"', "media", "'bucket' is not 'auto', 's3' or 'none'"),
 ]
 
 
@@ -147,3 +148,25 @@ def test_profile_and_region_come_from_the_aws_configuration(
     assert result.exit_code == 1  # the stand-in endpoint answers 500
     assert "Credential=AKIADEVEXAMPLE/" in recorder.authorizations[0]
     assert "/eu-west-1/sts/aws4_request" in recorder.authorizations[0]
+
+
+def test_media_s3_over_a_storage_of_the_projects_own_exits_2_without_calling_aws(
+    project: Path, recorder: Recorder
+) -> None:
+    settings = project / "mysite" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + '\nSTORAGES = {"default": {"BACKEND": "storages.backends.gcloud.GoogleCloudStorage"},'
+        ' "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
+    )
+    (project / "cloudsite.toml").write_text(_toml('media = "s3"'))
+    for verb in (["up", "--yes"], ["plan"], ["local", "up"]):
+        result = invoke(*verb, env=recorder.env)
+        assert result.exit_code == 2, result.stderr
+        _assert_one_line_error(
+            result.stderr,
+            "media",
+            'media = "s3", and the settings store files with '
+            "storages.backends.gcloud.GoogleCloudStorage, not S3",
+        )
+    assert recorder.requests == []
