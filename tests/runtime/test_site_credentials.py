@@ -26,14 +26,20 @@ VENV_BIN = ROOT / ".venv" / "bin"  # the real AWS CLI the hooks call
 def sts() -> Any:
     with moto_server() as endpoint:
         env = aws_env(endpoint)
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         role = iam.create_role(RoleName="cstest-site", AssumeRolePolicyDocument="{}")
         yield env, role["Role"]["Arn"]
 
 
 def run(tmp_path: Path, env: dict[str, str], **extra: str) -> subprocess.CompletedProcess[str]:
-    script = f'source "{HOOKS}/common.sh"; RUN_FLAGS=(); _media_flags; printf "%s\\n" "${{RUN_FLAGS[@]}}"'
+    script = f'source "{HOOKS}/common.sh"; RUN_FLAGS=(); _media_flags; '
+    script += 'printf "%s\\n" "${RUN_FLAGS[@]}"'
     return subprocess.run(
         ["bash", "-c", script],
         env={
