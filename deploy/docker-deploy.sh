@@ -22,6 +22,9 @@
 #   DJANGO_ALLOWED_HOSTS   required: the host names the site answers, comma-separated
 #   DATABASE_URL, DJANGO_SECRET_KEY_FALLBACKS   optional secrets
 #   DJANGO_*, WEB_CONCURRENCY, GUNICORN_THREADS   optional site settings (`docker run -e`)
+#   AWS_STORAGE_BUCKET_NAME, AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL   a bucket of yours, for a
+#                          project that stores files (docs/data.md); required for one
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   optional secrets, for it
 # The secrets never reach `docker run -e`, where `docker inspect` shows them: they go to a
 # 0600 file in the volume NAME-secrets, which the site reads at every start (a restart too).
 #   CLOUDSITE_HEALTH_TIMEOUT  seconds to wait for a healthy container (default 60)
@@ -77,17 +80,28 @@ built=$(cd "$work/src" && "${CLOUDSITE:-cloudsite}" build --tag "${commit:0:12}"
   || fail "the build of $ref (${commit:0:12}) failed; the running site was not touched" \
     "the error above says why"
 docker tag "$built" "$image"
+# A project that stores files keeps them in S3 (the image is read-only): one of yours here.
+media=$(docker run --rm --network none --entrypoint python3 "$image" -c \
+  'import json; print(json.load(open("/opt/cloudsite/project.json")).get("media", ""))') || media=""
+if [ "$media" = s3 ] && [ -z "${AWS_STORAGE_BUCKET_NAME:-}" ]; then
+  fail "the project stores files (media = s3) and AWS_STORAGE_BUCKET_NAME is not set; the running site was not touched" \
+    "export AWS_STORAGE_BUCKET_NAME and AWS_S3_REGION_NAME (and credentials) for a bucket of yours, or set media = \"none\" in cloudsite.toml"
+fi
 
 # ---------------------------------------------------------------- 3. a candidate, checked first
 hardening_flags 30
-secret_names=(DJANGO_SECRET_KEY DJANGO_SECRET_KEY_FALLBACKS DATABASE_URL)
+secret_names=(DJANGO_SECRET_KEY DJANGO_SECRET_KEY_FALLBACKS DATABASE_URL
+  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN)
 SECRETS=()
 for var in "${secret_names[@]}"; do
   [ -z "${!var:-}" ] || SECRETS+=("$var=${!var}")
 done
 while IFS='=' read -r var _; do
   case " ${secret_names[*]} " in *" $var "*) continue ;; esac
-  case "$var" in DJANGO_* | WEB_CONCURRENCY | GUNICORN_THREADS) RUN_FLAGS+=(-e "$var") ;; esac
+  case "$var" in
+    DJANGO_* | WEB_CONCURRENCY | GUNICORN_THREADS | AWS_STORAGE_BUCKET_NAME | AWS_S3_REGION_NAME \
+      | AWS_S3_ENDPOINT_URL) RUN_FLAGS+=(-e "$var") ;;
+  esac
 done < <(env)
 
 # The secrets, written by the image's own shell into the volume, for the site's user (10001)

@@ -463,21 +463,21 @@ def local_down(ctx: Context, *, delete_data: bool = False, yes: bool = False) ->
     """Everything `local up` made goes; the data (database, media) stays unless
     --delete-data, which asks once (or takes --yes)."""
     from cloudsite.errors import Cancelled, TeardownIncomplete
-    from cloudsite.local import site
+    from cloudsite.local import teardown
 
     local = _local(ctx)
-    if delete_data and site.kept(local):
-        question = f"Delete the rehearsal's data ({', '.join(site.kept(local))})?"
+    if delete_data and teardown.kept(local):
+        question = f"Delete the rehearsal's data ({', '.join(teardown.kept(local))})?"
         if not ctx.ui.confirm(question, yes=yes):
             raise Cancelled("local down", "nothing was deleted", hint="rerun with --yes")
-    left = site.down(local, delete_data=delete_data)
+    left = teardown.down(local, delete_data=delete_data)
     if left:
         for item in left:
             ctx.ui.data(item)
         raise TeardownIncomplete(
             "local down", f"{len(left)} thing(s) are still there", hint="they are listed on stdout"
         )
-    kept = site.kept(local)
+    kept = teardown.kept(local)
     for item in kept:
         ctx.ui.data(f"kept  {item}")
     if kept:

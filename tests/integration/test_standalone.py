@@ -152,6 +152,28 @@ def test_broken_commit_fails_and_leaves_the_old_version_serving(
     assert standalone.release() == "v2"
 
 
+def test_a_project_that_stores_files_needs_a_bucket_and_leaves_the_old_version_serving(
+    standalone: Standalone, releases: Releases, engine: Engine
+) -> None:
+    serving = engine.docker("inspect", "--format", "{{.Id}}", standalone.name).stdout.strip()
+    tree = releases.source("v4")
+    settings = tree / "config" / "settings" / "base.py"
+    settings.write_text(settings.read_text() + '\nMEDIA_ROOT = BASE_DIR / "media"\n')
+    standalone.commit(tree, "v4, with uploads")
+    result = standalone.deploy()
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith(("error:", "hint:"))]
+    assert errors[0] == (
+        "error: the project stores files (media = s3) and AWS_STORAGE_BUCKET_NAME is not set; "
+        "the running site was not touched"
+    )
+    assert errors[1].startswith("hint: export AWS_STORAGE_BUCKET_NAME")
+    assert (
+        engine.docker("inspect", "--format", "{{.Id}}", standalone.name).stdout.strip() == serving
+    )
+    assert standalone.release() == "v2"
+
+
 def test_unknown_ref_fails_with_the_reason_and_changes_nothing(
     standalone: Standalone, engine: Engine
 ) -> None:

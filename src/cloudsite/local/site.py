@@ -14,13 +14,12 @@
     deploy  steps 5 and 6 again with the current source (up does too, when run again)
     status  the instances, their release and their health at the edge
     logs    the instances' logs
-    down    everything up made goes, then a check that nothing is left
+    down    everything up made goes but the data, then a check (local/teardown.py)
 
 Instances are containers named cloudsite-local-<name>-<n>, each with an "instance" folder
 (its env file, as user data writes /etc/cloudsite/env, and its deployment root).
 """
 
-import contextlib
 import json
 import os
 import secrets
@@ -41,6 +40,7 @@ from cloudsite.local.tls import edge_certificate
 from cloudsite.project.shipment import BUILT_IN
 
 FOLDER: Final = Path(".cloudsite") / "local"
+SECRETS_FILE: Final = "secrets.json"  # the secrets, and the keys of the kept data
 DRAIN: Final = 10  # seconds the edge waits for an instance's requests before it is stopped
 GITIGNORE: Final = (
     "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
@@ -443,7 +443,7 @@ def _archive(group: DeploymentGroup, instance: Instance, bundle: Path) -> Path |
 
 
 # ---------------------------------------------------------------------------- the edge
-def _edge(local: Local, kind: str = "") -> HAProxy | Nginx:
+def edge_for(local: Local, kind: str = "") -> HAProxy | Nginx:
     """The state's edge (or `kind`'s), running or not: HAProxy's runtime API, or nginx's
     folder."""
     state = local.state or State(name=local.name, port=0, http_port=0)
@@ -467,7 +467,7 @@ def _edge(local: Local, kind: str = "") -> HAProxy | Nginx:
 
 
 def _edge_up(local: Local) -> HAProxy | Nginx:
-    balancer = _edge(local)
+    balancer = edge_for(local)
     if not balancer.running():
         edge_certificate(local.folder / "tls", project=local.name)
         balancer.start()
@@ -482,13 +482,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# ---------------------------------------------------------------------------- status, logs, down
+# ---------------------------------------------------------------------------- status, logs
 def status(local: Local) -> list[dict[str, str]]:
     """One row per instance: its container's state, its release, its health at the edge."""
     state = local.state
     if state is None:
         return []
-    balancer = _edge(local)
+    balancer = edge_for(local)
     health = balancer.stats() if balancer.running() else {}
     rows = []
     for entry in state.instances:
@@ -521,103 +521,3 @@ def logs(local: Local, *, tail: int) -> list[tuple[str, str]]:
         )
         lines += [(entry["name"], line) for line in (found.stdout + found.stderr).splitlines()]
     return lines
-
-
-def down(local: Local, *, delete_data: bool = False) -> list[str]:
-    """Remove everything `up` made, except the data (the database's and media's volumes, and
-    their keys in secrets.json) unless `delete_data`; returns what is still there and should
-    not be (nothing, normally). `kept` lists what stays on purpose."""
-    import shutil
-
-    edge_pids = []
-    for kind in [local.state.edge] if local.state else edge.KINDS:  # no state: any pid file
-        balancer = _edge(local, kind)
-        edge_pids.append(balancer.pid())
-        balancer.stop()
-    prefix = f"cloudsite-local-{local.name}-"
-    names = database.database_names(local.name)
-    for container in _containers(local, prefix):
-        local.engine.run("rm", "--force", container, check=False)
-    for tag in _images(local):
-        local.engine.run("image", "rm", "--force", tag, check=False)
-    local.engine.run("image", "rm", "--force", names["image"], check=False)
-    media_mod.media_down(local.engine, name=local.name, delete_data=delete_data)
-    if delete_data:
-        local.engine.run("volume", "rm", "--force", names["volume"], check=False)
-    local.engine.run("network", "rm", names["network"], check=False)
-    keep = [] if delete_data or not _volumes(local) else [SECRETS_FILE]
-    for path in local.folder.iterdir() if local.folder.is_dir() else []:
-        if path.name in keep:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    if not keep:
-        shutil.rmtree(local.folder, ignore_errors=True)
-    shutil.rmtree(local.socket.parent, ignore_errors=True)
-    ignore = local.folder.parent / ".gitignore"
-    if not keep and ignore.is_file() and ignore.read_text() == GITIGNORE:  # up wrote it
-        ignore.unlink()
-        with contextlib.suppress(OSError):
-            local.folder.parent.rmdir()  # only when nothing else (an ejected layer) is there
-    return leftovers(local, edge_pids=edge_pids)
-
-
-SECRETS_FILE: Final = "secrets.json"
-
-
-def _volumes(local: Local) -> list[str]:
-    """The data volumes of this rehearsal that exist: the database's and media's."""
-    wanted = (
-        database.database_names(local.name)["volume"],
-        media_mod.media_names(local.name)["volume"],
-    )
-    return [
-        v for v in wanted if local.engine.run("volume", "inspect", v, check=False).returncode == 0
-    ]
-
-
-def kept(local: Local) -> list[str]:
-    """What `local down` keeps on purpose: the data volumes, and the keys that open them."""
-    found = [f"volume {v}" for v in _volumes(local)]
-    if found and (local.folder / SECRETS_FILE).is_file():
-        found.append(f"file {local.folder / SECRETS_FILE} (their keys, 0600)")
-    return found
-
-
-def leftovers(local: Local, *, edge_pids: list[int] | None = None) -> list[str]:
-    """What of a rehearsal is still there and is not kept data: containers, images, network,
-    files beside the kept keys, the edge."""
-    names = database.database_names(local.name)
-    left = [f"container {c}" for c in _containers(local, f"cloudsite-local-{local.name}-")]
-    left += [f"image {t}" for t in _images(local)]
-    for kind in ("network", "image"):
-        if local.engine.run(kind, "inspect", names[kind], check=False).returncode == 0:
-            left.append(f"{kind} {names[kind]}")
-    image = media_mod.media_names(local.name)["image"]
-    if local.engine.run("image", "inspect", image, check=False).returncode == 0:
-        left.append(f"image {image}")
-    data = bool(_volumes(local))
-    if local.folder.exists():
-        others = [p.name for p in local.folder.iterdir() if not (data and p.name == SECRETS_FILE)]
-        if others or not data:
-            left.append(
-                f"folder {local.folder}" + (f" ({', '.join(sorted(others))})" if others else "")
-            )
-    if local.socket.parent.exists():
-        left.append(f"folder {local.socket.parent}")
-    left += [f"the edge (pid {pid})" for pid in edge_pids or [] if edge.alive(pid, wait=10)]
-    return left
-
-
-def _containers(local: Local, prefix: str) -> list[str]:
-    found = local.engine.run("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
-    return [name for name in found if name.startswith(prefix)]
-
-
-def _images(local: Local) -> list[str]:
-    found = local.engine.run(
-        "images", "--format", "{{.Repository}}:{{.Tag}}", check=False
-    ).stdout.split()
-    return [ref for ref in found if ref.split("/")[-1].startswith(f"{local.name}:release-")]
