@@ -37,6 +37,7 @@ from tests.support.servers import ROOT, free_port, fresh_database
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.network]
 SIZE_BUDGET = 150 * 1000 * 1000  # a startproject's image, uncompressed
+MEDIA_BUCKET = "cstest-{name}-media"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Case:
     home: int  # what GET / answers with DEBUG off, as the project intends
     admin: str  # the Django admin's login page
     database: bool = False
+    media: bool = False  # it stores files: its uploads go to the stack's bucket (docs/data.md)
 
 
 CASES = {
@@ -57,7 +59,7 @@ CASES = {
     ),
     "wagtail": Case(
         wagtail_start, 'name = "wagtail"\n', "mysite.settings.production", "requirements", 200,
-        "/django-admin/login/",
+        "/django-admin/login/", media=True,
     ),
     "lithium": Case(
         lambda dest: uv_lock(vendored("lithium", dest)), 'name = "lithium"\n',
@@ -66,7 +68,7 @@ CASES = {
     "cookiecutter-django": Case(
         lambda dest: uv_lock(vendored("cookiecutter-django", dest)),
         'name = "cookiecutter"\ndatabase = true\nenvironment = ["DJANGO_ADMIN_URL=admin/"]\n',
-        "config.settings.production", "uv", 200, "/admin/login/", database=True,
+        "config.settings.production", "uv", 200, "/admin/login/", database=True, media=True,
     ),
 }  # fmt: skip
 
@@ -123,7 +125,9 @@ def deployed(
     build(engine, source, image=f"{repository}:v1", env=build_env, push=True, bundle=bundle)
     with ExitStack() as stack:
         database = stack.enter_context(fresh_database()) if case.database else ""
-        instance, group = _instance(engine, aws, tmp, name=f"corpus-{name}", database=database)
+        instance, group = _instance(
+            engine, aws, tmp, name=f"corpus-{name}", database=database, media=case.media
+        )
         try:
             deployment = group.deploy(bundle)
             yield Deployed(
@@ -135,12 +139,20 @@ def deployed(
 
 
 def _instance(
-    engine: Engine, aws: AwsStandIn, root: Path, *, name: str, database: str
+    engine: Engine, aws: AwsStandIn, root: Path, *, name: str, database: str, media: bool
 ) -> tuple[Instance, DeploymentGroup]:
     """One instance, set up as user data sets one up; with a database, its settings in SSM and
-    the RDS-style secret in Secrets Manager, reached over the host's network (loopback)."""
+    the RDS-style secret in Secrets Manager, reached over the host's network (loopback); with
+    media, the bucket and the site role the hooks assume (moto's STS) for the containers."""
     port = free_port()
     values = instance_env(engine, aws, name=name, port=port, root=root / "instance")
+    if media:
+        aws.client("s3").create_bucket(Bucket=MEDIA_BUCKET.format(name=name))
+        role = aws.client("iam").create_role(RoleName=f"{name}-site", AssumeRolePolicyDocument="{}")
+        values.update(
+            CLOUDSITE_MEDIA_BUCKET=MEDIA_BUCKET.format(name=name),
+            CLOUDSITE_SITE_ROLE_ARN=role["Role"]["Arn"],
+        )
     if database:
         url = urlsplit(database)
         path = f"/cloudsite/{name}/"
@@ -180,6 +192,28 @@ def test_the_build_reports_its_checks_and_the_layer_s_changes(deployed: Deployed
     assert "DEBUG = False: off in production" in log or "DEBUG" not in log
     if not deployed.case.database:  # a database server's site is not asked for / at build time
         assert f"first requests: GET / {deployed.case.home}" in log
+    stored = "STORAGES['default'] = S3Storage in cloudsite-build" in log
+    assert stored is deployed.case.media, log[-3000:]
+
+
+def test_its_uploads_go_to_the_bucket_with_the_site_roles_refreshable_credentials(
+    deployed: Deployed, engine: Engine
+) -> None:
+    if not deployed.case.media:
+        pytest.skip("it stores no files")
+    code = (
+        "import django, boto3; django.setup(); "
+        "from django.core.files.storage import default_storage as s; "
+        "c = boto3.Session().get_credentials(); "
+        "print(type(s).__name__, s.bucket_name, c.method, c.refresh_needed() is False)"
+    )
+    found = engine.docker(
+        "exec", "-e", "DJANGO_SECRET_KEY=cstest-" + "k" * 60,
+        *(["-e", f"DATABASE_URL={deployed.database_url}"] if deployed.database_url else []),
+        engine.name(deployed.instance.name), "python", "-c", code,
+    )  # fmt: skip
+    bucket = MEDIA_BUCKET.format(name=f"corpus-{deployed.name}")
+    assert found.stdout.split() == ["S3Storage", bucket, "custom-process", "True"], found
 
 
 def test_the_deploy_hooks_start_it_with_its_secrets_through_the_pipe(deployed: Deployed) -> None:
@@ -232,6 +266,9 @@ def test_check_deploy_reports_no_issue_in_the_image_at_run_time(
     records = ["DJANGO_SECRET_KEY=cstest-" + "k" * 60, f"DJANGO_ALLOWED_HOSTS={SITE_HOST}"]
     if deployed.database_url:
         records.append(f"DATABASE_URL={deployed.database_url}")
+    if deployed.case.media:
+        bucket = MEDIA_BUCKET.format(name=f"corpus-{deployed.name}")
+        records.append(f"AWS_STORAGE_BUCKET_NAME={bucket}")
     network = ["--network", "host"] if deployed.database_url else []
     result = engine.run_once(
         "--interactive", *network, "-e", "CLOUDSITE_SECRETS=stdin", deployed.image,

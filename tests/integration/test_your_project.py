@@ -63,10 +63,15 @@ def test_init_finds_the_project_and_writes_cloudsite_toml(folder: Path, engine: 
     assert "settings       mysite.settings  (from manage.py)" in result.stdout
     assert "application    mysite.wsgi:application  (WSGI, from WSGI_APPLICATION)" in result.stdout
     written = (folder / "cloudsite.toml").read_text()
-    assert 'name = "mysite"' in written and "database = false" in written
+    # startproject's admin, auth and sessions write: init asks for a database, and says why
+    assert 'name = "mysite"' in written and "\ndatabase = true\n" in written
+    assert "database = true: admin, auth, sessions write at run time" in result.stderr
     again = cli(folder, "init", env=engine.script_env())
     assert "cloudsite.toml exists: left as it is" in again.stderr
     assert (folder / "cloudsite.toml").read_text() == written
+    # The rest of this path deploys to hooks with no PostgreSQL to reach (the corpus and the
+    # local rehearsals deploy with one): the user turns it off, as the warning allows.
+    (folder / "cloudsite.toml").write_text(written.replace("database = true", "database = false"))
 
 
 def test_build_makes_the_production_image_with_podman(
