@@ -203,7 +203,7 @@ def test_its_uploads_go_to_the_bucket_with_the_site_roles_refreshable_credential
         pytest.skip("it stores no files")
     code = (
         "import django, boto3; django.setup(); "
-        "from django.core.files.storage import default_storage as s; "
+        "from django.core.files.storage import storages; s = storages['default']; "
         "c = boto3.Session().get_credentials(); "
         "print(type(s).__name__, s.bucket_name, c.method, c.refresh_needed() is False)"
     )

@@ -452,6 +452,7 @@ def test_local_up_again_is_an_update_not_a_second_set(rehearsal: Rehearsal, engi
     before = rehearsal.state
     result = rehearsal.cli("local", "up")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "built already from this very source" in result.stderr  # v2's image, reused
     after = rehearsal.state
     assert (after["port"], after["edge"], [i["name"] for i in after["instances"]]) == (
         before["port"],
@@ -512,6 +513,8 @@ def test_local_down_keeps_the_data_and_local_up_brings_it_back(
         "secrets.json"  # the keys of the kept data, and nothing else
     ]
     _rehearsal_is_gone(rehearsal, engine, volumes=True)
+    if not had["media"]:
+        return  # the Wagtail rehearsal (database and media) comes back up: one is enough
     again = rehearsal.cli("local", "up", "--edge", rehearsal.edge)
     assert again.returncode == 0, again.stderr[-3000:]
     rehearsal.url = again.stdout.strip()

@@ -253,18 +253,23 @@ def _release(local: Local, group: DeploymentGroup, *, package: Any, no_cache: bo
     state = local.state
     assert state is not None
     tag = f"release-{package.sha256[:12]}"
-    local.progress(f"build: {local.name}:{tag} (cloudsite build)")
-    built = image_build(
-        package,
-        name=local.name,
-        tag=tag,
-        no_cache=no_cache,
-        log=local.folder / "build.log",
-        progress=lambda line: local.progress("  " + line),
-    )
-    image_id = local.engine.run(
-        "image", "inspect", "--format", "{{.Id}}", built.image
-    ).stdout.strip()
+    image = f"{local.name}:{tag}"
+    # A release is named by the digest of its source zip (the tree, the runtime layer,
+    # project.json): one this rehearsal built already is that very image (--no-cache rebuilds).
+    made = tag in state.releases and local.engine.run("image", "inspect", image, check=False)
+    if made and made.returncode == 0 and not no_cache:
+        local.progress(f"build: {image}, built already from this very source")
+    else:
+        local.progress(f"build: {image} (cloudsite build)")
+        image = image_build(
+            package,
+            name=local.name,
+            tag=tag,
+            no_cache=no_cache,
+            log=local.folder / "build.log",
+            progress=lambda line: local.progress("  " + line),
+        ).image
+    image_id = local.engine.run("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
     image_id = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
     bundle = local.folder / "releases" / tag
     _bundle(bundle, image_id)
