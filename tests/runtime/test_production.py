@@ -466,3 +466,14 @@ def test_the_build_signs_media_urls_with_placeholders_and_reaches_no_bucket() ->
     run: dict[str, str] = {}
     production.prepare_environment({"media": "s3"}, run)
     assert "AWS_STORAGE_BUCKET_NAME" not in run  # a container gets the real one from the hooks
+
+
+def test_a_postgresql_connection_is_bounded_so_a_restart_cannot_hang_a_request() -> None:
+    entry = production.database_from("postgres://u:p@db.internal:5432/site?sslmode=require")
+    assert entry["OPTIONS"]["sslmode"] == "require"  # the URL's own options stay
+    assert entry["OPTIONS"]["tcp_user_timeout"] == 10_000  # a half-open connection ends
+    assert entry["OPTIONS"]["connect_timeout"] == 5
+    assert entry["CONN_MAX_AGE"] == 60 and entry["CONN_HEALTH_CHECKS"] is True
+    assert "OPTIONS" not in production.database_from("sqlite:////tmp/db.sqlite3") or (
+        "tcp_user_timeout" not in production.database_from("sqlite:////tmp/db.sqlite3")["OPTIONS"]
+    )

@@ -72,6 +72,59 @@ def network_up(engine: LocalEngine, name: str) -> str:
     return network
 
 
+def fixed_network(engine: LocalEngine, network: str, *, offset: int) -> list[str]:
+    """`--ip ADDRESS --mac-address MAC` for a stand-in, both the same across restarts: the
+    address because the site was given it, the MAC because the host's and the containers' ARP
+    caches keep the old MAC for an address for half a minute, and a new MAC would leave the
+    stand-in unreachable that long. [] when the network says no IPv4 subnet."""
+    address = fixed_address(engine, network, offset=offset)
+    if not address:
+        return []
+    mac = "02:42:" + ":".join(f"{int(part):02x}" for part in address.split("."))  # local, unique
+    return ["--ip", address, "--mac-address", mac]
+
+
+def run_fixed(
+    engine: LocalEngine, run: list[str], serve: list[str], *, network: str, offset: int
+) -> None:
+    """`engine run` a stand-in (`run` names it with --name) with the address and MAC of
+    fixed_network, or the address alone where the engine refuses a MAC (the Docker CLI
+    against API 1.41, as podman serves it), or, where it cannot fix an address either (Docker
+    on a network made without --subnet), with what the engine gives it."""
+    fixed = fixed_network(engine, network, offset=offset)
+    name = run[run.index("--name") + 1]
+    for flags in (fixed, fixed[:2]) if fixed else ():
+        if engine.run(*run, *flags, *serve, check=False).returncode == 0:
+            return
+        engine.run("rm", "--force", name, check=False)
+    engine.run(*run, *serve)
+
+
+def fixed_address(engine: LocalEngine, network: str, *, offset: int) -> str:
+    """A host address near the network's end (offset 1: x.y.z.254 in a /24), for a stand-in:
+    an address of its own across restarts, where the engine's allocator gives a restarted
+    container a new one (podman's does), which would leave what the web containers were given
+    (an --add-host, a DATABASE_URL) behind. "" when the network says no IPv4 subnet."""
+    import ipaddress
+    import json
+
+    found = engine.run("network", "inspect", network, check=False)
+    try:
+        (info,) = json.loads(found.stdout or "[]")
+    except ValueError:
+        return ""
+    subnets = [s.get("subnet", "") for s in info.get("subnets") or []]  # podman
+    subnets += [c.get("Subnet", "") for c in (info.get("IPAM") or {}).get("Config") or []]
+    for subnet in subnets:
+        try:
+            net = ipaddress.ip_network(subnet)
+        except ValueError:
+            continue
+        if net.version == 4 and net.num_addresses >= 8:
+            return str(net.broadcast_address - offset)
+    return ""
+
+
 def database_up(engine: LocalEngine, *, name: str, folder: Path, password: str) -> str:
     """Start (or find running) the database; returns its DATABASE_URL on the network."""
     names = database_names(name)
@@ -105,20 +158,11 @@ def database_up(engine: LocalEngine, *, name: str, folder: Path, password: str) 
             "init",
             input=password + "\n",
         )
-        engine.run(
-            "run",
-            "--detach",
-            "--name",
-            names["container"],
-            "--network",
-            network,
-            "-v",
-            volume,
-            "--restart",
-            "unless-stopped",
-            names["image"],
-            "serve",
-        )
+        run = ["run", "--detach", "--name", names["container"], "--network", network, "-v"]
+        run += [volume, "--restart", "unless-stopped"]
+        # An address of its own: podman gives a restarted container a new one, and the site's
+        # DATABASE_URL names the address.
+        run_fixed(engine, run, [names["image"], "serve"], network=network, offset=2)
     _wait_ready(engine, names["container"])
     address = engine.run(
         "container",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cloudsite.errors import OperationError
-from cloudsite.local.database import BASE, network_up
+from cloudsite.local.database import BASE, network_up, run_fixed
 from cloudsite.local.engine import LocalEngine, port_free
 
 HOST: Final = "s3.localhost"
@@ -164,13 +164,7 @@ def media_up(
             "--publish", f"127.0.0.1:{port}:{port}", "-v", volume,
             "--label", f"{LABEL}={wanted}", "--restart", "unless-stopped",
         ]  # fmt: skip
-        serve = [image, "serve", str(port)]
-        fixed = _fixed_address(engine, network)
-        # Docker fixes an address only on a network made with --subnet: elsewhere the
-        # server takes the address the engine gives it.
-        if not fixed or engine.run(*run, "--ip", fixed, *serve, check=False).returncode != 0:
-            engine.run("rm", "--force", container, check=False)
-            engine.run(*run, *serve)
+        run_fixed(engine, run, [image, "serve", str(port)], network=network, offset=1)
     answer = _wait(port, access_key, secret_key, timeout=60)
     if answer == "no bucket":
         _client(port, access_key, secret_key).create_bucket(Bucket=BUCKET)
@@ -215,31 +209,6 @@ def media_down(engine: LocalEngine, *, name: str, delete_data: bool) -> None:
             f"could not remove {', '.join(left)}",
             hint=f"remove it by hand: {engine.kind} rm --force / image rm / volume rm",
         )
-
-
-def _fixed_address(engine: LocalEngine, network: str) -> str:
-    """The network's last host address (x.y.z.254 in a /24), for the server: an address
-    of its own across restarts, where the engine's allocator gives a restarted container a
-    new one (podman's does), which would leave the web containers' --add-host behind. ""
-    when the network says no IPv4 subnet."""
-    import ipaddress
-    import json
-
-    found = engine.run("network", "inspect", network, check=False)
-    try:
-        (info,) = json.loads(found.stdout or "[]")
-    except ValueError:
-        return ""
-    subnets = [s.get("subnet", "") for s in info.get("subnets") or []]  # podman
-    subnets += [c.get("Subnet", "") for c in (info.get("IPAM") or {}).get("Config") or []]
-    for subnet in subnets:
-        try:
-            net = ipaddress.ip_network(subnet)
-        except ValueError:
-            continue
-        if net.version == 4 and net.num_addresses >= 8:
-            return str(net.broadcast_address - 1)
-    return ""
 
 
 def _image(engine: LocalEngine, image: str, folder: Path) -> str:

@@ -342,11 +342,32 @@ def _media(layer: _Layer, *, project: Mapping[str, Any], environ: Mapping[str, s
     )
 
 
+# libpq's own bounds on a PostgreSQL connection. A database that restarts or fails over (RDS
+# Multi-AZ, a maintenance reboot, `cloudsite local`'s container) can leave a kept connection
+# half-open: nothing answers and nothing says so, and a request would wait on it for the
+# kernel's 15 minutes. tcp_user_timeout ends such a connection after 10 s of unanswered data,
+# keepalives find an idle one within a minute, and a new one gives up after 5 s.
+POSTGRES_OPTIONS: Final = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 10_000,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
 def database_from(url: str) -> dict[str, Any]:
-    """A DATABASES entry from a URL, with persistent, health-checked connections."""
+    """A DATABASES entry from a URL, with persistent, health-checked connections (and, on
+    PostgreSQL, libpq's timeouts: POSTGRES_OPTIONS)."""
     import dj_database_url
 
-    return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    entry: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
+    if "postgresql" in str(entry.get("ENGINE", "")):
+        entry["OPTIONS"] = {**POSTGRES_OPTIONS, **(entry.get("OPTIONS") or {})}
+    return entry
 
 
 def _filesystem_static(values: Mapping[str, Any]) -> bool:
