@@ -162,9 +162,9 @@ def cli() -> None:
 )
 def up(yes: bool, detach: bool, no_wait: bool, **opts: Any) -> None:
     """Create or update the stack, ship the source, and wait until the site is live."""
-    from cloudsite import commands
+    from cloudsite.commands import stack
 
-    _run(opts, lambda ctx: commands.up(ctx, yes=yes, detach=detach, no_wait=no_wait), verb="up")
+    _run(opts, lambda ctx: stack.up(ctx, yes=yes, detach=detach, no_wait=no_wait), verb="up")
 
 
 @cli.command()
@@ -172,9 +172,9 @@ def up(yes: bool, detach: bool, no_wait: bool, **opts: Any) -> None:
 @click.option("--detach", is_flag=True, help="Stop after shipping the source; print how to follow.")
 def deploy(detach: bool, **opts: Any) -> None:
     """Ship the current source without touching the infrastructure."""
-    from cloudsite import commands
+    from cloudsite.commands import stack
 
-    _run(opts, lambda ctx: commands.deploy(ctx, detach=detach), verb="deploy")
+    _run(opts, lambda ctx: stack.deploy(ctx, detach=detach), verb="deploy")
 
 
 @cli.command()
@@ -187,9 +187,9 @@ def deploy(detach: bool, **opts: Any) -> None:
 )
 def down(yes: bool, delete_data: bool, **opts: Any) -> None:
     """Delete the stack and all cloudsite made but the data, then check that nothing is left."""
-    from cloudsite import commands
+    from cloudsite.commands import stack
 
-    _run(opts, lambda ctx: commands.down(ctx, yes=yes, delete_data=delete_data), verb="down")
+    _run(opts, lambda ctx: stack.down(ctx, yes=yes, delete_data=delete_data), verb="down")
 
 
 @cli.command()
@@ -204,18 +204,18 @@ def down(yes: bool, delete_data: bool, **opts: Any) -> None:
 )
 def status(watch: bool, interval: int, **opts: Any) -> None:
     """Show the stack, the pipeline's stages, target health, alarms and the URL."""
-    from cloudsite import commands
+    from cloudsite.commands import operations
 
-    _run(opts, lambda ctx: commands.status(ctx, watch=watch, interval=interval), verb="status")
+    _run(opts, lambda ctx: operations.status(ctx, watch=watch, interval=interval), verb="status")
 
 
 @cli.command()
 @config_options
 def plan(**opts: Any) -> None:
     """Preview what `up` would add, change or replace, and the monthly cost; changes nothing."""
-    from cloudsite import commands
+    from cloudsite.commands import stack
 
-    _run(opts, commands.plan, verb="plan")
+    _run(opts, stack.plan, verb="plan")
 
 
 @cli.command()
@@ -231,11 +231,11 @@ def plan(**opts: Any) -> None:
 @click.option("--filter", "pattern", default="", help="A CloudWatch Logs filter pattern.")
 def logs(kind: str, since: str, follow: bool, pattern: str, **opts: Any) -> None:
     """Print the app, build, deploy or bootstrap logs from CloudWatch."""
-    from cloudsite import commands
+    from cloudsite.commands import operations
 
     _run(
         opts,
-        lambda ctx: commands.logs(ctx, kind=kind, since=since, follow=follow, pattern=pattern),
+        lambda ctx: operations.logs(ctx, kind=kind, since=since, follow=follow, pattern=pattern),
         verb="logs",
     )
 
@@ -245,9 +245,9 @@ def logs(kind: str, since: str, follow: bool, pattern: str, **opts: Any) -> None
 @click.option("--parameters", is_flag=True, help="Print the parameters the configuration gives it.")
 def template(parameters: bool, **opts: Any) -> None:
     """Print the CloudFormation template, or the parameters cloudsite gives it."""
-    from cloudsite import commands
+    from cloudsite.commands import stack
 
-    _run(opts, lambda ctx: commands.template(ctx, parameters=parameters), verb="template")
+    _run(opts, lambda ctx: stack.template(ctx, parameters=parameters), verb="template")
 
 
 @cli.command()
@@ -258,9 +258,9 @@ def template(parameters: bool, **opts: Any) -> None:
 @click.option("--force", is_flag=True, help="With --eject: replace files the project changed.")
 def init(eject: bool, force: bool, **opts: Any) -> None:
     """Find the Django project here, say what was found, and write cloudsite.toml."""
-    from cloudsite import commands
+    from cloudsite.commands import site
 
-    _run(opts, lambda ctx: commands.init(ctx, eject=eject, force=force), verb="init")
+    _run(opts, lambda ctx: site.init(ctx, eject=eject, force=force), verb="init")
 
 
 @cli.command()
@@ -269,9 +269,9 @@ def init(eject: bool, force: bool, **opts: Any) -> None:
 @click.option("--no-cache", is_flag=True, help="Rebuild every layer.")
 def build(tag: str, no_cache: bool, **opts: Any) -> None:
     """Build the production image here, as CodeBuild builds it (Docker or podman)."""
-    from cloudsite import commands
+    from cloudsite.commands import site
 
-    _run(opts, lambda ctx: commands.build(ctx, tag=tag, no_cache=no_cache), verb="build")
+    _run(opts, lambda ctx: site.build(ctx, tag=tag, no_cache=no_cache), verb="build")
 
 
 @cli.group()
@@ -304,11 +304,11 @@ def local() -> None:
 )
 def local_up(instances: int, port: int, no_cache: bool, edge: str, **opts: Any) -> None:
     """Build the image, start the TLS edge and the instances, and print the URL."""
-    from cloudsite import commands
+    from cloudsite.commands import local
 
     _run(
         opts,
-        lambda ctx: commands.local_up(
+        lambda ctx: local.local_up(
             ctx, instances=instances, port=port, no_cache=no_cache, edge=edge
         ),
         verb="local up",
@@ -319,18 +319,18 @@ def local_up(instances: int, port: int, no_cache: bool, edge: str, **opts: Any) 
 @config_options
 def local_deploy(**opts: Any) -> None:
     """Ship the current source as a new release, one instance at a time; roll back on failure."""
-    from cloudsite import commands
+    from cloudsite.commands import local
 
-    _run(opts, commands.local_deploy, verb="local deploy")
+    _run(opts, local.local_deploy, verb="local deploy")
 
 
 @local.command("status")
 @config_options
 def local_status(**opts: Any) -> None:
     """Show the instances, their release and their health at the edge."""
-    from cloudsite import commands
+    from cloudsite.commands import local
 
-    _run(opts, commands.local_status, verb="local status")
+    _run(opts, local.local_status, verb="local status")
 
 
 @local.command("logs")
@@ -344,9 +344,9 @@ def local_status(**opts: Any) -> None:
 )
 def local_logs(tail: int, **opts: Any) -> None:
     """Print the instances' logs."""
-    from cloudsite import commands
+    from cloudsite.commands import local
 
-    _run(opts, lambda ctx: commands.local_logs(ctx, tail=tail), verb="local logs")
+    _run(opts, lambda ctx: local.local_logs(ctx, tail=tail), verb="local logs")
 
 
 @local.command("down")
@@ -357,11 +357,11 @@ def local_logs(tail: int, **opts: Any) -> None:
 @click.option("--yes", "-y", is_flag=True, help="With --delete-data: delete without asking.")
 def local_down(delete_data: bool, yes: bool, **opts: Any) -> None:
     """Remove everything `local up` made but its data, then check that nothing else is left."""
-    from cloudsite import commands
+    from cloudsite.commands import local
 
     _run(
         opts,
-        lambda ctx: commands.local_down(ctx, delete_data=delete_data, yes=yes),
+        lambda ctx: local.local_down(ctx, delete_data=delete_data, yes=yes),
         verb="local down",
     )
 

@@ -12,9 +12,9 @@ from dataclasses import replace
 from typing import Any, Final
 
 from cloudsite import names, prices
-from cloudsite.config import Config, source_of
 from cloudsite.errors import ConfigError
 from cloudsite.project import keys as project_keys
+from cloudsite.schema import Config, source_of
 
 MY_IP: Final = "my-ip"
 MEDIA: Final = ("auto", "s3", "none")  # where uploads go (docs/data.md)

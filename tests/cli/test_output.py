@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cloudsite import commands
+from cloudsite.commands import stack
 from cloudsite.errors import CloudsiteError, StackError
 from cloudsite.ui import Ui
 from tests.cli.conftest import invoke
@@ -72,7 +72,7 @@ def _fail_with(monkeypatch: pytest.MonkeyPatch, exc: BaseException, phase: str =
         ctx.phase = phase
         raise exc
 
-    monkeypatch.setattr(commands, "up", up)
+    monkeypatch.setattr(stack, "up", up)
 
 
 def test_a_failure_exits_1_without_a_traceback(

@@ -9,73 +9,23 @@ Certificates cloudsite made carry the stack tag and a kind tag, so a rerun reuse
 `cloudsite down` deletes them (with the validation records it created).
 """
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from cloudsite import names
 from cloudsite.aws import Aws, error_code, selfsigned
-from cloudsite.aws.waits import Clock, Deadline
+from cloudsite.aws.acm import REQUESTED, Certificate, certificates_owned
+from cloudsite.aws.dnscert import certificate_request, validation_records_delete
+from cloudsite.aws.waits import Clock
 from cloudsite.config import Config
 from cloudsite.errors import CertificateError
 from cloudsite.outputs import STACK_TAG
 from cloudsite.ui import Ui
 
 SELF_SIGNED: Final = "self-signed"
-REQUESTED: Final = "requested"
-ZONE_TAG: Final = "cloudsite:hosted-zone"
 SELF_SIGNED_HINT: Final = (
     "for a certificate browsers trust, set `domain` (a name in a Route 53 hosted zone) or "
     "`certificate_arn` in cloudsite.toml and run `cloudsite up` again"
 )
-
-
-@dataclass(frozen=True)
-class Certificate:
-    arn: str
-    kind: str  # given | requested | self-signed
-    hosted_zone_id: str = ""
-
-
-@dataclass(frozen=True)
-class Owned:
-    """A certificate cloudsite made for a stack (found by its tags)."""
-
-    arn: str
-    kind: str
-    domain: str
-    status: str
-    zone: str
-
-
-def certificates_owned(acm: Any, stack: str) -> list[Owned]:
-    """Every ACM certificate tagged with the stack, whatever its status."""
-    found = []
-    for page in acm.get_paginator("list_certificates").paginate():
-        for summary in page["CertificateSummaryList"]:
-            arn = summary["CertificateArn"]
-            tags = {t["Key"]: t.get("Value", "") for t in _tags(acm, arn)}
-            if tags.get(STACK_TAG) == stack:
-                found.append(
-                    Owned(
-                        arn=arn,
-                        kind=tags.get(names.certificate_kind_tag(), ""),
-                        domain=summary.get("DomainName", ""),
-                        status=summary.get("Status", ""),
-                        zone=tags.get(ZONE_TAG, ""),
-                    )
-                )
-    return found
-
-
-def _tags(acm: Any, arn: str) -> list[dict[str, str]]:
-    import botocore.exceptions
-
-    try:
-        return list(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", []))
-    except botocore.exceptions.ClientError as err:
-        if error_code(err) == "ResourceNotFoundException":  # deleted while we listed
-            return []
-        raise
 
 
 def certificate_obtain(aws: Aws, cfg: Config, *, stack: str, ui: Ui, clock: Clock) -> Certificate:
@@ -85,8 +35,6 @@ def certificate_obtain(aws: Aws, cfg: Config, *, stack: str, ui: Ui, clock: Cloc
         ui.info(f"certificate: {cfg.certificate_arn} (from the configuration)")
         return Certificate(arn=cfg.certificate_arn, kind="given")
     if cfg.domain:
-        from cloudsite.aws.dnscert import certificate_request
-
         return certificate_request(aws, cfg, stack=stack, ui=ui, clock=clock)
     return certificate_self_signed(
         aws.client("acm"), stack=stack, region=aws.region, ui=ui, clock=clock
@@ -161,8 +109,6 @@ def certificates_delete(aws: Aws, stack: str, *, ui: Ui) -> list[str]:
     """Delete every certificate cloudsite made for the stack, and the DNS validation records
     of the requested ones; returns the deleted ARNs. A certificate still in use (the stack's
     delete failed) raises with the resource that holds it."""
-    from cloudsite.aws.dnscert import validation_records_delete
-
     acm = aws.client("acm")
     deleted = []
     for owned in certificates_owned(acm, stack):
@@ -190,26 +136,3 @@ def _delete(acm: Any, arn: str) -> None:
                 hint="delete what uses it (the stack's load balancer), then rerun cloudsite down",
             ) from None
         raise
-
-
-def wait_issued(acm: Any, arn: str, *, clock: Clock, timeout: float, ui: Ui, zone: str) -> None:
-    """Wait (bounded) until ACM has validated and issued the certificate."""
-    deadline = Deadline(
-        clock,
-        timeout,
-        f"certificate {arn}",
-        hint=f"ACM validates once the zone {zone} is the one your domain's registrar delegates "
-        "to (its NS records); check that, then rerun cloudsite up",
-    )
-    with ui.waiting("waiting for ACM to validate the certificate", timeout=timeout) as wait:
-        while True:
-            status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
-            wait.status(status)
-            if status == "ISSUED":
-                return
-            if status not in ("PENDING_VALIDATION",):
-                raise CertificateError(
-                    f"certificate {arn}", f"ACM says {status}", hint="see the ACM console"
-                )
-            deadline.check(status)
-            clock.sleep(clock.poll)

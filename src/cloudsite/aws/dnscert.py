@@ -4,13 +4,12 @@ from typing import Any
 
 from cloudsite import names
 from cloudsite.aws import Aws
-from cloudsite.aws.certs import (
+from cloudsite.aws.acm import (
     REQUESTED,
     ZONE_TAG,
     Certificate,
     Owned,
     certificates_owned,
-    wait_issued,
 )
 from cloudsite.aws.waits import Clock, Deadline
 from cloudsite.config import Config
@@ -137,3 +136,26 @@ def validation_records_delete(aws: Aws, owned: Owned, *, ui: Ui) -> None:
             raise
     for record in records:
         ui.info(f"deleted validation record {record['Name']}")
+
+
+def wait_issued(acm: Any, arn: str, *, clock: Clock, timeout: float, ui: Ui, zone: str) -> None:
+    """Wait (bounded) until ACM has validated and issued the certificate."""
+    deadline = Deadline(
+        clock,
+        timeout,
+        f"certificate {arn}",
+        hint=f"ACM validates once the zone {zone} is the one your domain's registrar delegates "
+        "to (its NS records); check that, then rerun cloudsite up",
+    )
+    with ui.waiting("waiting for ACM to validate the certificate", timeout=timeout) as wait:
+        while True:
+            status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+            wait.status(status)
+            if status == "ISSUED":
+                return
+            if status not in ("PENDING_VALIDATION",):
+                raise CertificateError(
+                    f"certificate {arn}", f"ACM says {status}", hint="see the ACM console"
+                )
+            deadline.check(status)
+            clock.sleep(clock.poll)

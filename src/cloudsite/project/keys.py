@@ -4,9 +4,9 @@ group), made before detection and before any AWS call; and the keys as detection
 import re
 from typing import Final
 
-from cloudsite.config import Config, source_of
 from cloudsite.errors import ConfigError
 from cloudsite.project.detect import Keys
+from cloudsite.schema import Config, source_of
 
 NAME: Final = re.compile(r"[A-Z][A-Z0-9_]*")
 # A value that looks like a credential has no place in `environment`: it is baked into the

@@ -1,0 +1,159 @@
+"""cloudsite local (issue 12): the rehearsal on this machine (local up, deploy, status, logs,
+down), through cloudsite.local's site and teardown."""
+
+from typing import Any
+
+from cloudsite.commands.site import _data_warnings
+from cloudsite.context import Context
+
+
+def _local(ctx: Context, *, port: int = 0, edge: str | None = None) -> Any:
+    """The rehearsal here. `edge`: auto, haproxy or nginx for a command that starts the edge;
+    None for one that reads or removes what is there."""
+    from cloudsite.local.site import open_local
+
+    ctx.phase = "local"
+    return open_local(
+        ctx.cfg.project_dir, name=ctx.cfg.name, progress=ctx.ui.info, port=port, edge_kind=edge
+    )
+
+
+def local_up(
+    ctx: Context, *, instances: int, port: int, no_cache: bool = False, edge: str = "auto"
+) -> int:
+    """The rehearsal: build, the TLS edge, the instances through the hooks; prints the URL."""
+    from cloudsite.local import site
+
+    project = ctx.project()  # detection first: a project it cannot build stops here
+    local = _local(ctx, port=port, edge=edge)  # then the engine, the edge, the port
+    _data_warnings(ctx, project)
+    deployment = site.up(
+        local,
+        package=ctx.package(),
+        database_on=_database_on(ctx, project),
+        media_on=_media_on(ctx, project),
+        instances=instances,
+        port=port,
+        no_cache=no_cache,
+    )
+    return _rolled_out(ctx, local, deployment)
+
+
+def local_deploy(ctx: Context) -> int:
+    """A new release of the current source: one instance at a time, health-gated."""
+    from cloudsite.local import site
+
+    project = ctx.project()
+    local = _local(ctx, edge="auto")
+    deployment = site.deploy(
+        local,
+        package=ctx.package(),
+        database_on=_database_on(ctx, project),
+        media_on=_media_on(ctx, project),
+    )
+    return _rolled_out(ctx, local, deployment)
+
+
+def _database_on(ctx: Context, project: Any) -> bool:
+    return bool(ctx.cfg.database or project.database.needed)
+
+
+def _media_on(ctx: Context, project: Any) -> bool:
+    from cloudsite.project.checks import media
+
+    return media(project, ctx.cfg)[0] == "s3"
+
+
+def _rolled_out(ctx: Context, local: Any, deployment: Any) -> int:
+    from cloudsite.errors import OperationError
+
+    if deployment.status != "Succeeded":
+        failure = deployment.failure
+        rolled = deployment.rollback
+        back = (
+            "rolled back to the last good release"
+            if rolled and rolled.status == "Succeeded"
+            else "not rolled back"
+        )
+        raise OperationError(
+            "local deploy",
+            f"{failure.instance.name}: {failure.event} failed; {back}, and the site kept serving",
+            details=failure.detail.splitlines()[-15:],
+            hint="the hook's output is above; `cloudsite local logs` has the containers' logs",
+        )
+    ca = local.folder / "tls" / "ca.pem"
+    ctx.ui.done(f"serving {local.state.url} ({len(local.state.instances)} instances)")
+    http = local.state.http_port
+    ctx.ui.info(f"check it: cloudsite verify {local.state.url} --ca-bundle {ca} --http-port {http}")
+    if ctx.ui.json_output:
+        ctx.ui.emit_json(
+            {"url": local.state.url, "ca_bundle": str(ca), "http_port": local.state.http_port}
+        )
+    else:
+        ctx.ui.data(local.state.url)
+    return 0
+
+
+def local_status(ctx: Context) -> int:
+    from cloudsite.local import site
+
+    local = _local(ctx)
+    rows = site.status(local)
+    if ctx.ui.json_output:
+        state = local.state
+        ctx.ui.emit_json(
+            {
+                "url": state.url if state else "",
+                "edge": state.edge if state else "",
+                "instances": rows,
+            }
+        )
+        return 0
+    if not rows:
+        ctx.ui.info("nothing runs here: `cloudsite local up` starts the rehearsal")
+        return 0
+    ctx.ui.data(f"url       {local.state.url}")
+    ctx.ui.data(f"edge      {local.state.edge}")
+    for row in rows:
+        where = f"release {row['release']}  port {row['port']}"
+        ctx.ui.data(f"{row['instance']:<9} {row['container']:<8} {row['edge']:<14} {where}")
+    return 0
+
+
+def local_logs(ctx: Context, *, tail: int) -> int:
+    from cloudsite.local import site
+
+    for instance, line in site.logs(_local(ctx), tail=tail):
+        ctx.ui.data(f"{instance} {line}")
+    return 0
+
+
+def local_down(ctx: Context, *, delete_data: bool = False, yes: bool = False) -> int:
+    """Everything `local up` made goes; the data (database, media) stays unless
+    --delete-data, which asks once (or takes --yes)."""
+    from cloudsite.errors import Cancelled, TeardownIncomplete
+    from cloudsite.local import teardown
+
+    local = _local(ctx)
+    if delete_data and teardown.kept(local):
+        question = f"Delete the rehearsal's data ({', '.join(teardown.kept(local))})?"
+        if not ctx.ui.confirm(question, yes=yes):
+            raise Cancelled("local down", "nothing was deleted", hint="rerun with --yes")
+    left = teardown.down(local, delete_data=delete_data)
+    if left:
+        for item in left:
+            ctx.ui.data(item)
+        raise TeardownIncomplete(
+            "local down", f"{len(left)} thing(s) are still there", hint="they are listed on stdout"
+        )
+    kept = teardown.kept(local)
+    for item in kept:
+        ctx.ui.data(f"kept  {item}")
+    if kept:
+        ctx.ui.done(
+            "the rehearsal is down; its data is kept for the next `cloudsite local up` "
+            "(`cloudsite local down --delete-data` removes it)"
+        )
+        return 0
+    ctx.ui.done("nothing of the rehearsal is left: no container, image, volume, network or file")
+    return 0
