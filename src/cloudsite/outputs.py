@@ -67,6 +67,11 @@ class Output:
     BOOTSTRAP_LOG_GROUP_NAME: Final = "BootstrapLogGroupName"
     ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
     DASHBOARD_NAME: Final = "DashboardName"
+    # `cloudsite manage` (issue 22): its two documents, its log group, the operator's policy.
+    MANAGE_DOCUMENT_NAME: Final = "ManageDocumentName"
+    MANAGE_SESSION_DOCUMENT_NAME: Final = "ManageSessionDocumentName"
+    MANAGE_LOG_GROUP_NAME: Final = "ManageLogGroupName"
+    OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
     # With EnableMedia only.
     MEDIA_BUCKET_NAME: Final = "MediaBucketName"
     SITE_ROLE_ARN: Final = "SiteRoleArn"

@@ -17,7 +17,9 @@ New types (this module): SecurityGroupEgress, S3 BucketPolicy, CodeBuild Project
 Application and DeploymentGroup, CodePipeline Pipeline, CloudWatch Alarm, SNS Subscription,
 Secrets Manager Secret, Auto Scaling ScalingPolicy, RDS EventSubscription and the
 CustomResource that locks the default security group; the pipeline's types are in
-moto_pipeline_models. Fixes to moto's own types: moto_s3_overrides (Bucket), moto_rds_overrides
+moto_pipeline_models. Fixed here too: SSM Document (moto keeps a template's Content as a dict,
+which describe_document and get_document cannot answer, and names it with a bare UUID).
+Fixes to moto's own types: moto_s3_overrides (Bucket), moto_rds_overrides
 (DBInstance: restore from a snapshot, the final snapshot of DeletionPolicy Snapshot) and
 moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
 SSM Parameter, VPCEndpoint).
@@ -39,6 +41,7 @@ What no model can fix, so callers must know:
 import json
 from typing import Any
 
+import yaml
 from moto.autoscaling.models import autoscaling_backends
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
@@ -48,6 +51,7 @@ from moto.rds.models import rds_backends
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sns.models import sns_backends
+from moto.ssm.models import Document
 
 from tests.support import (
     moto_overrides,
@@ -56,6 +60,7 @@ from tests.support import (
     moto_s3_overrides,
 )
 from tests.support.moto_model_base import Json, Model, drop_none
+from tests.support.moto_override_base import Override
 
 # Importing them registers them: moto finds models by subclass, not by name.
 REGISTERED = (moto_overrides, moto_s3_overrides, moto_rds_overrides, moto_pipeline_models)
@@ -316,6 +321,38 @@ class DefaultSecurityGroupLockdown(Model, CloudFormationModel):
         group_id = cloudformation_json["Properties"]["SecurityGroupId"]
         moto_overrides.revoke_all_rules(ec2_backends[account_id][region_name], group_id)
         return cls(group_id)
+
+
+class SsmDocument(Override, CloudFormationModel):
+    """AWS::SSM::Document. In CloudFormation, Content is an object; SSM stores it as text in
+    DocumentFormat (JSON by default) and a generated name is <stack>-<logical id>-<random>.
+    moto keeps the object itself (so describe_document and get_document fail on it) and names
+    the document with a UUID: the text and the name are made here, then moto's model runs."""
+
+    BASE = Document
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Json,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Document:
+        p = dict(cloudformation_json["Properties"])
+        p.setdefault("DocumentFormat", "JSON")
+        if not isinstance(p["Content"], str):
+            content = drop_none(p["Content"])
+            p["Content"] = (
+                yaml.safe_dump(content, sort_keys=False)
+                if p["DocumentFormat"] == "YAML"
+                else json.dumps(content)
+            )
+        p.setdefault("Name", resource_name)
+        return Document.create_from_cloudformation_json(
+            resource_name, {**cloudformation_json, "Properties": p}, account_id, region_name
+        )
 
 
 # moto caches its model list on first use; forget it so the models above are found.

@@ -14,6 +14,15 @@ STAR_RESOURCE_ALLOWED = {
         "elasticloadbalancing:DescribeTargetHealth",
     },
     ("BuildRole", "EcrLogin"): {"ecr:GetAuthorizationToken"},
+    ("OperatorPolicy", "FollowCommands"): {
+        "ssm:GetCommandInvocation",
+        "ssm:ListCommandInvocations",
+        "ssm:CancelCommand",
+    },
+    ("OperatorPolicy", "FindHealthyInstance"): {
+        "autoscaling:DescribeAutoScalingGroups",
+        "elasticloadbalancing:DescribeTargetHealth",
+    },
     ("DeployRole", "Describe"): {
         "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeLifecycleHooks",

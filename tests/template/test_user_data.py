@@ -34,6 +34,8 @@ ENV_FILE_KEYS = [
     "CLOUDSITE_DATABASE_SECRET_ARN",
     "CLOUDSITE_MEDIA_BUCKET",
     "CLOUDSITE_SITE_ROLE_ARN",
+    "CLOUDSITE_MANAGE_LOG_GROUP",
+    "CLOUDSITE_INSTANCE_ID",
 ]
 
 
@@ -201,6 +203,8 @@ def test_env_file_holds_exactly_the_interface_names_and_no_secret(
     # Without media both are empty, so the hooks know there is no bucket and no role.
     assert env["CLOUDSITE_MEDIA_BUCKET"] == (MEDIA_BUCKET if media else "")
     assert env["CLOUDSITE_SITE_ROLE_ARN"] == (SITE_ROLE if media else "")
+    assert env["CLOUDSITE_MANAGE_LOG_GROUP"] == SAMPLE_VALUES["ManageLogGroup"]
+    assert env["CLOUDSITE_INSTANCE_ID"] == "i-dry-run"  # read only on a real instance
 
 
 def test_cloudwatch_agent_ships_bootstrap_and_deploy_logs_to_the_stacks_groups(
@@ -335,6 +339,9 @@ def test_second_run_changes_nothing_and_both_signal_success(template: Json, tmp_
     assert env.startswith("600 root\n")
     assert f"CLOUDSITE_DATABASE_SECRET_ARN={DATABASE_SECRET}" in env
     assert f"CLOUDSITE_MEDIA_BUCKET={MEDIA_BUCKET}\nCLOUDSITE_SITE_ROLE_ARN={SITE_ROLE}\n" in env
+    # The instance id is read before the env file is written (for `cloudsite manage`).
+    assert "CLOUDSITE_MANAGE_LOG_GROUP=/cloudsite/site/manage\n" in env
+    assert env.endswith("CLOUDSITE_INSTANCE_ID=i-0123456789abcdef0\n")
     assert "bootstrap finished with status 0" in result.stdout.split("--- log")[1]
 
 

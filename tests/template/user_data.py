@@ -12,6 +12,7 @@ SAMPLE_VALUES = {
     "AppLogGroup": "/cloudsite/site/app",
     "DeployLogGroup": "/cloudsite/site/deploy",
     "BootstrapLogGroup": "/cloudsite/site/bootstrap",
+    "ManageLogGroup": "/cloudsite/site/manage",
     "DjangoSecretKey": "arn:aws:secretsmanager:us-east-1:111111111111:secret:site-Key-AbCdEf",
     "TargetGroup": "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/site-Ta/0123",
 }
