@@ -35,6 +35,8 @@ INTERRUPTED = {
     "smoke": "the site is deployed; `cloudsite status` shows it",
     "verify": "the site is deployed; `cloudsite verify` checks it again",
     "down": "rerun `cloudsite down` to finish; it carries on from where this stopped",
+    "manage": "the command was cancelled and its container removed; what it had done stays "
+    "done (`cloudsite status` lists the run)",
     "local": "`cloudsite local up` carries on from what was made; `cloudsite local down` "
     "removes it all",
 }
@@ -363,6 +365,88 @@ def local_down(delete_data: bool, yes: bool, **opts: Any) -> None:
         opts,
         lambda ctx: local.local_down(ctx, delete_data=delete_data, yes=yes),
         verb="local down",
+    )
+
+
+MANAGE_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
+MANAGE_EPILOG = """\b
+Everything after the first argument is manage.py's, untouched; `--` before it works too:
+  cloudsite local manage migrate --plan
+  cloudsite local manage -- shell -c "print(1 + 1)"
+createsuperuser takes DJANGO_SUPERUSER_* from this environment (never an argument).
+Exit status: the command's own; 124 when it ran past --timeout, 2 when nothing could run."""
+
+
+def manage_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What `manage` and `local manage` take besides manage.py's arguments."""
+    options = [
+        click.option(
+            "--interactive/--no-interactive",
+            "-i",
+            default=None,
+            help="With a terminal (default: when stdin is one and the command asks questions: "
+            "shell, dbshell, changepassword, createsuperuser without --noinput).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.IntRange(1, 86400),
+            default=3600,
+            show_default=True,
+            help="Seconds before the command is stopped and its container removed.",
+        ),
+        click.argument("args", nargs=-1, type=click.UNPROCESSED),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def superuser_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--username", default="", help="The username (asked when not given)."),
+        click.option("--email", default="", help="The e-mail address (asked when not given)."),
+        click.option(
+            "--timeout",
+            type=click.IntRange(1, 86400),
+            default=600,
+            show_default=True,
+            help="Seconds before the command is stopped.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@local.command("manage", context_settings=MANAGE_SETTINGS, epilog=MANAGE_EPILOG)
+@config_options
+@manage_options
+def local_manage(
+    args: tuple[str, ...], interactive: bool | None, timeout: int, **opts: Any
+) -> None:
+    """Run a manage.py command once on the rehearsal, as `cloudsite manage` does on AWS."""
+    from cloudsite.commands import local
+
+    _run(
+        opts,
+        lambda ctx: local.local_manage(ctx, args=args, interactive=interactive, timeout=timeout),
+        verb="local manage",
+    )
+
+
+@local.command("createsuperuser")
+@config_options
+@superuser_options
+def local_createsuperuser(username: str, email: str, timeout: int, **opts: Any) -> None:
+    """Make a superuser on the rehearsal; the password is asked here, never an argument."""
+    from cloudsite.commands import local
+
+    _run(
+        opts,
+        lambda ctx: local.local_createsuperuser(
+            ctx, username=username, email=email, timeout=timeout
+        ),
+        verb="local createsuperuser",
     )
 
 

@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,8 +125,14 @@ class Rehearsal:
         return found.stdout.strip()
 
     def superuser(self, engine: Engine) -> None:
-        """admin/PASSWORD, the same password hash in every instance's database (one with a
-        server; each SQLite copy without), so a session signed for it holds on every one."""
+        """admin/PASSWORD. With a database server, the user's way: `cloudsite local manage
+        createsuperuser --noinput` with DJANGO_SUPERUSER_* in the environment, watched for the
+        password (leaks). Without one, each SQLite copy gets the same password hash, so a
+        session signed for it holds on every instance (a one-off's container has a copy of
+        its own, whose writes go with it)."""
+        if self.database:
+            self.superuser_by_manage(engine)
+            return
         make = "from django.contrib.auth.hashers import make_password as m; print(m(%r))"
         hashed = self.manage_shell(engine, "i1", make % PASSWORD).splitlines()[-1]
         create = (
@@ -135,6 +142,74 @@ class Rehearsal:
         )
         for instance in ["i1"] if self.database else ["i1", "i2"]:
             self.manage_shell(engine, instance, create)
+
+    def superuser_by_manage(self, engine: Engine) -> None:
+        env = self.env | {
+            "DJANGO_SUPERUSER_USERNAME": "admin",
+            "DJANGO_SUPERUSER_EMAIL": "admin@example.com",
+            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+        }
+        process = subprocess.Popen(
+            [CLOUDSITE, "local", "manage", "createsuperuser", "--noinput"],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen = _watch_for(PASSWORD, process, engine)
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-3000:]
+        assert "Superuser created successfully." in out
+        assert seen["inspected"] > 0  # the one-off container was caught running, and inspected
+        assert seen["leaks"] == [], seen["leaks"]
+        state = self.root / ".cloudsite" / "local"
+        files = [p for p in state.rglob("*") if p.is_file() and not p.is_socket()]
+        leaked = [str(p) for p in files if PASSWORD.encode() in _bytes(p)]
+        assert leaked == []  # not the one-off file (gone), the run record or a hook's log
+        assert PASSWORD not in out + err + self.cli("local", "logs", "--tail", "1000").stdout
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _watch_for(secret: str, process: subprocess.Popen[str], engine: Engine) -> dict[str, Any]:
+    """While `process` runs: every command line and environment of the processes it and the
+    engine start (all of /proc this user can read), and the engine's inspect output of each
+    one-off container, searched for `secret`."""
+    seen: dict[str, Any] = {"inspected": 0, "leaks": []}
+    while process.poll() is None:
+        for proc in Path("/proc").glob("[0-9]*"):
+            if proc.name == str(process.pid):  # the operator's own environment is the input
+                continue
+            # The one-off's own command must hold them: Django reads DJANGO_SUPERUSER_* from
+            # its environment. Its command line, and every other process, must not.
+            command = _bytes(proc / "cmdline")
+            own = command.startswith(b"python\x00manage.py\x00createsuperuser\x00")
+            for part in ("cmdline",) if own else ("cmdline", "environ"):
+                if secret.encode() in _bytes(proc / part):
+                    seen["leaks"].append(f"{proc.name}/{part}: {_bytes(proc / 'cmdline')[:80]!r}")
+        names = engine.docker(
+            "ps",
+            "--all",
+            "--filter",
+            "name=cloudsite-run-",
+            "--format",
+            "{{.Names}}",
+            check=False,
+        ).stdout.split()
+        for name in names:
+            found = engine.docker("container", "inspect", name, check=False)
+            if found.returncode == 0:
+                seen["inspected"] += 1
+                if secret in found.stdout:
+                    seen["leaks"].append(f"inspect {name}")
+        time.sleep(0.05)
+    return seen
 
 
 def foreign(root: Path) -> tuple[Path, str, str]:
@@ -356,6 +431,70 @@ def test_an_image_uploaded_through_the_admin_is_in_the_bucket_and_both_instances
         assert left.strip() == "[]", left
 
 
+# ------------------------------------------------------- one-off commands (docs/operating.md)
+def test_local_manage_runs_a_command_on_the_site_with_its_exit_status(rehearsal: Rehearsal) -> None:
+    checked = rehearsal.cli("local", "manage", "check", "--deploy")
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert "System check identified" in checked.stdout + checked.stderr
+    warned = [line for line in checked.stderr.splitlines() if line.startswith("warning: no data")]
+    assert len(warned) == (0 if rehearsal.database else 1)
+    if rehearsal.name != "wanderpage":
+        return  # the rest is the same path on every project: once is enough
+    failed = rehearsal.cli("local", "manage", "migrate", "cstestnosuchapp")
+    assert failed.returncode == 1
+    assert "No installed app with label 'cstestnosuchapp'" in failed.stderr
+    code = "import sys; sys.stdout.write(''.join(chr(97 + i % 26) for i in range(100000)))"
+    big = rehearsal.cli("local", "manage", "--", "shell", "-c", code)
+    assert big.returncode == 0, big.stderr[-3000:]
+    # Django 5.2's shell may first say what it imported, on a line of its own.
+    assert big.stdout.endswith("\n" + "".join(chr(97 + i % 26) for i in range(100000))) or (
+        big.stdout == "".join(chr(97 + i % 26) for i in range(100000))
+    )
+    exited = rehearsal.cli("local", "manage", "shell", "-c", "import sys; sys.exit(7)")
+    assert exited.returncode == 7
+    empty = rehearsal.cli("local", "manage")
+    assert empty.returncode == 2
+    assert empty.stderr.startswith("error: local manage: no command to run")
+    status = rehearsal.cli("local", "status").stdout
+    runs = [line for line in status.splitlines() if line.startswith("run ")]  # newest first
+    assert len(runs) >= 4, status
+    assert " i1 " in runs[0] and "exit 7" in runs[0] and "shell -c" in runs[0], status
+    assert " ok " in runs[1], status
+    assert "exit 1" in runs[2] and "migrate cstestnosuchapp" in runs[2], status
+
+
+def test_local_manage_opens_a_terminal_for_the_shell(rehearsal: Rehearsal) -> None:
+    if rehearsal.name != "wanderpage":
+        pytest.skip("the same path on every project: run on one")
+    import os
+    import pty
+    import select
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [CLOUDSITE, "local", "manage", "shell"],
+        cwd=rehearsal.root,
+        env=rehearsal.env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = b""
+    deadline = time.monotonic() + 120
+    os.write(main, b"print(6 * 7, 'cstest-answer')\n")
+    while b"42 cstest-answer" not in seen and time.monotonic() < deadline:
+        if select.select([main], [], [], 1)[0]:
+            try:
+                seen += os.read(main, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+    os.write(main, b"exit()\n")
+    assert process.wait(timeout=60) == 0
+    os.close(main)
+    assert b"42 cstest-answer" in seen, seen[-2000:]
+
+
 def _what_was_written_is_there(rehearsal: Rehearsal) -> None:
     """The data tests' row and image, read again through the edge."""
     browser = rehearsal.edge_client()
@@ -388,6 +527,14 @@ def test_local_deploy_switches_releases_one_instance_at_a_time_failing_no_reques
     assert load.report.requests > 100
     assert load.report.releases["v1"] > 0 and load.report.releases["v2"] > 0
     assert rehearsal.get("/static/cstest-release.txt") == (200, b"v2\n")
+    # A one-off runs the release the site serves now.
+    code = (
+        "from django.contrib.staticfiles import finders; "
+        "print(open(finders.find('cstest-release.txt')).read())"
+    )
+    ran = rehearsal.cli("local", "manage", "shell", "-c", code)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.strip().splitlines()[-1] == "v2"
 
 
 def test_a_release_that_cannot_start_is_rolled_back_and_the_site_keeps_serving(

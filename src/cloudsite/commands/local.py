@@ -95,10 +95,13 @@ def _rolled_out(ctx: Context, local: Any, deployment: Any) -> int:
 
 
 def local_status(ctx: Context) -> int:
+    from cloudsite import runs
     from cloudsite.local import site
+    from cloudsite.local.manage import history
 
     local = _local(ctx)
     rows = site.status(local)
+    oneoffs = history(local)
     if ctx.ui.json_output:
         state = local.state
         ctx.ui.emit_json(
@@ -106,6 +109,7 @@ def local_status(ctx: Context) -> int:
                 "url": state.url if state else "",
                 "edge": state.edge if state else "",
                 "instances": rows,
+                "runs": oneoffs,
             }
         )
         return 0
@@ -117,14 +121,21 @@ def local_status(ctx: Context) -> int:
     for row in rows:
         where = f"release {row['release']}  port {row['port']}"
         ctx.ui.data(f"{row['instance']:<9} {row['container']:<8} {row['edge']:<14} {where}")
+    for record in oneoffs:  # the one-off commands, newest first
+        ctx.ui.data(f"run       {runs.record_line(record)}")
     return 0
 
 
 def local_logs(ctx: Context, *, tail: int) -> int:
+    from cloudsite import runs
     from cloudsite.local import site
+    from cloudsite.local.manage import history
 
-    for instance, line in site.logs(_local(ctx), tail=tail):
+    local = _local(ctx)
+    for instance, line in site.logs(local, tail=tail):
         ctx.ui.data(f"{instance} {line}")
+    for record in reversed(history(local, limit=tail)):  # oldest first, as logs read
+        ctx.ui.data(f"run {runs.record_line(record)}")
     return 0
 
 
@@ -157,3 +168,45 @@ def local_down(ctx: Context, *, delete_data: bool = False, yes: bool = False) ->
         return 0
     ctx.ui.done("nothing of the rehearsal is left: no container, image, volume, network or file")
     return 0
+
+
+def local_manage(
+    ctx: Context,
+    *,
+    args: tuple[str, ...],
+    interactive: bool | None,
+    timeout: int,
+    values: dict[str, str] | None = None,
+) -> int:
+    """manage.py ARGS once on a healthy instance of the rehearsal; the command's exit status."""
+    import sys
+
+    from cloudsite import runs
+    from cloudsite.local import manage
+
+    args_list = runs.checked(args, verb="local manage")  # before anything runs
+    if values is None:
+        values = runs.superuser_values(args_list, ctx.env)
+    runs.forget_superuser_values()  # no process this one starts inherits them
+    local = _local(ctx)
+    ctx.phase = "manage"
+    terminal = runs.wants_terminal(args_list, flag=interactive, stdin_tty=sys.stdin.isatty())
+    if local.state is not None and not local.state.database:
+        ctx.ui.warn(runs.NO_DATABASE)
+    return manage.manage(local, args_list, values=values, interactive=terminal, timeout=timeout)
+
+
+def local_createsuperuser(ctx: Context, *, username: str, email: str, timeout: int) -> int:
+    """The first superuser: asked for here, made by `createsuperuser --noinput` on the site."""
+    from cloudsite.commands.operations import superuser_asked
+    from cloudsite.local import manage
+
+    manage.pick(_local(ctx))  # nothing is asked when no instance could run it
+    values = superuser_asked(ctx, username=username, email=email)
+    return local_manage(
+        ctx,
+        args=("createsuperuser", "--noinput"),
+        interactive=False,
+        timeout=timeout,
+        values=values,
+    )

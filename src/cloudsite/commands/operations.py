@@ -49,3 +49,46 @@ def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> 
     if not count:
         ctx.ui.info(f"no events in {group} since {start:%Y-%m-%d %H:%M:%S} UTC")
     return 0
+
+
+def superuser_asked(ctx: Context, *, username: str, email: str) -> dict[str, str]:
+    """createsuperuser's values, asked on the operator's terminal (the password twice, not
+    echoed), or taken from DJANGO_SUPERUSER_* in the environment: never from a command line."""
+    import sys
+
+    import click
+
+    from cloudsite.errors import UsageError
+    from cloudsite.runs import SUPERUSER_PREFIX
+
+    values = {k: v for k, v in ctx.env.items() if k.startswith(SUPERUSER_PREFIX) and v}
+    if username:
+        values[f"{SUPERUSER_PREFIX}USERNAME"] = username
+    if email:
+        values[f"{SUPERUSER_PREFIX}EMAIL"] = email
+    if f"{SUPERUSER_PREFIX}PASSWORD" in values:
+        return values
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "createsuperuser",
+            "the password needs a terminal to be asked on, and stdin is not one",
+            hint="set DJANGO_SUPERUSER_PASSWORD (and _USERNAME, _EMAIL) in the environment, "
+            "or run it in a terminal",
+        )
+    if f"{SUPERUSER_PREFIX}USERNAME" not in values:
+        name = click.prompt(
+            "Username (blank when the user model logs in by e-mail)",
+            default="",
+            show_default=False,
+            err=True,
+        )
+        if name:
+            values[f"{SUPERUSER_PREFIX}USERNAME"] = name
+    if f"{SUPERUSER_PREFIX}EMAIL" not in values:
+        mail = click.prompt("E-mail address", default="", show_default=False, err=True)
+        if mail:
+            values[f"{SUPERUSER_PREFIX}EMAIL"] = mail
+    values[f"{SUPERUSER_PREFIX}PASSWORD"] = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    return values

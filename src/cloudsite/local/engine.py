@@ -64,7 +64,9 @@ def local_engine(folder: Path) -> LocalEngine:
             hint="install podman (apt-get install podman) or Docker; podman in a sandbox also "
             "needs the containers.conf settings in docs/local.md",
         ) from None
-    env = dict(os.environ)
+    # The engine and the hooks never need createsuperuser's values: they stay in this process
+    # (cloudsite.local.manage hands them to the one-off alone, through a 0600 file).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SUPERUSER_")}
     if kind == "podman" and not _docker_answers():
         env["PATH"] = f"{folder / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env.pop("DOCKER_HOST", None)

@@ -41,6 +41,7 @@ from cloudsite.project.shipment import BUILT_IN
 
 FOLDER: Final = Path(".cloudsite") / "local"
 SECRETS_FILE: Final = "secrets.json"  # the secrets, and the keys of the kept data
+LIB: Final = Path("usr") / "local" / "lib" / "cloudsite"  # in an instance's folder, as on EC2
 DRAIN: Final = 10  # seconds the edge waits for an instance's requests before it is stopped
 GITIGNORE: Final = (
     "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
@@ -411,6 +412,11 @@ def _group(
                 "CLOUDSITE_VALIDATE_TIMEOUT": "60",
                 "CLOUDSITE_STOP_TIMEOUT": "10",
                 "CLOUDSITE_STATE_DIR": str(root / "run"),
+                # The instance's own /usr/local/lib/cloudsite (manage.sh, the secrets timer's
+                # scripts) and systemd folder: nothing of the machine's is written.
+                "CLOUDSITE_LIB_DIR": str(root / LIB),
+                "CLOUDSITE_SYSTEMD_DIR": str(root / "etc" / "systemd" / "system"),
+                "CLOUDSITE_INSTANCE_ID": entry["name"],
                 "CLOUDSITE_SETTINGS_FILE": str(settings_file),
                 "CLOUDSITE_SECRETS_FILE": str(hook_secrets),
                 "CLOUDSITE_DATABASE_SECRET_ARN": "local" if state.database else "",

@@ -28,7 +28,10 @@
 #   secrets_changed         true when SECRETS differ from what the container was last handed
 #   lock_secrets            hold the instance's secrets lock until this script exits, so the
 #                           timer never hands secrets to a container that is just starting
-#   install_refresh_timer   the systemd timer that runs refresh-secrets.sh every 5 minutes
+#   install_lib DIR         common.sh, refresh-secrets.sh and manage.sh into DIR (the timer's
+#                           and `cloudsite manage`'s copy, from the release deployed last)
+#   install_refresh_timer   install_lib, and the systemd timer that runs refresh-secrets.sh
+#                           every 5 minutes
 #
 # Reads (from the environment, or the env file it loads):
 #   CLOUDSITE_ENV_FILE          the env file (default /etc/cloudsite/env; tests point elsewhere)
@@ -419,18 +422,28 @@ secrets_changed() {
   [ "$(cat "$(_fingerprint_file)" 2>/dev/null)" != "$(_secrets_fingerprint)" ]
 }
 
+# The scripts that run between deployments, from the release now deployed: the secrets timer's
+# and manage.sh, which Run Command and Session Manager run (the stack's Manage documents).
+install_lib() {
+  local here
+  here=$(dirname "${BASH_SOURCE[0]}")
+  install -d -m 0755 "$1"
+  install -m 0644 "$here/common.sh" "$1/common.sh"
+  install -m 0755 "$here/refresh-secrets.sh" "$1/refresh-secrets.sh"
+  install -m 0755 "$here/manage.sh" "$1/manage.sh"
+}
+
 # Secrets change while the site runs: RDS rotates the database password (every 7 days by
 # default), an operator rotates the Django key. The timer hands the new ones over within
 # minutes, so nobody has to redeploy (docs/deploy.md, "Secrets that change").
 install_refresh_timer() {
   local units=${CLOUDSITE_SYSTEMD_DIR:-/etc/systemd/system} lib=${CLOUDSITE_LIB_DIR:-/usr/local/lib/cloudsite}
+  install_lib "$lib"
   if [ -z "${CLOUDSITE_SYSTEMD_DIR:-}" ] && [ ! -d /run/systemd/system ]; then
     msg "no systemd here: secrets are refreshed only by a deployment"
     return 0
   fi
-  install -d -m 0755 "$lib" "$units"
-  install -m 0644 "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$lib/common.sh"
-  install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/refresh-secrets.sh" "$lib/refresh-secrets.sh"
+  install -d -m 0755 "$units"
   cat >"$units/cloudsite-secrets.service" <<UNIT
 [Unit]
 Description=cloudsite: hand changed secrets to the running site
