@@ -35,6 +35,7 @@ def teach() -> None:
     _buckets_see_tls()
     importlib.import_module("tests.cli.moto_changesets")
     importlib.import_module("tests.cli.moto_teardown")
+    importlib.import_module("tests.support.moto_ssm_overrides")  # Run Command, sessions
 
 
 @contextmanager

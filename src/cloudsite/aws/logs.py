@@ -1,4 +1,5 @@
-"""`cloudsite logs`: the app, build, deploy or bootstrap log group, from CloudWatch Logs."""
+"""`cloudsite logs`: the app, build, deploy, bootstrap or manage log group (the one-off
+commands' output and run records), from CloudWatch Logs."""
 
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ KINDS: Final = {
     "build": Output.BUILD_LOG_GROUP_NAME,
     "deploy": Output.DEPLOY_LOG_GROUP_NAME,
     "bootstrap": Output.BOOTSTRAP_LOG_GROUP_NAME,
+    "manage": Output.MANAGE_LOG_GROUP_NAME,
 }
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 

@@ -1,11 +1,14 @@
 """`cloudsite status`: the stack, the pipeline's last execution per stage, target health,
-alarm states and the URL. Each section is read on its own: one that cannot be read says why
+alarm states, the one-off commands `cloudsite manage` ran (when, where, how they ended) and the
+URL. Each section is read on its own: one that cannot be read says why
 instead of failing the whole report."""
 
 from collections.abc import Callable
 from typing import Any
 
+from cloudsite import runs
 from cloudsite.aws import Aws, error_code, error_message
+from cloudsite.aws.manage import history
 from cloudsite.aws.stack import stack_describe, stack_resources
 from cloudsite.outputs import Output
 
@@ -27,6 +30,7 @@ def status_gather(aws: Aws, stack: str) -> dict[str, Any]:
     report["pipeline"] = _section(lambda: _pipeline(aws, outputs.get(Output.PIPELINE_NAME, "")))
     report["targets"] = _section(lambda: _targets(aws, outputs.get(Output.TARGET_GROUP_ARN, "")))
     report["alarms"] = _section(lambda: _alarms(aws, cfn, state.stack_id))
+    report["runs"] = _section(lambda: history(aws, state))
     return report
 
 
@@ -111,6 +115,7 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     lines += _section_lines("pipeline", report["pipeline"], _stage_line)
     lines += _section_lines("targets", report["targets"], _target_line)
     lines += _section_lines("alarms", report["alarms"], _alarm_line)
+    lines += _section_lines("runs", report.get("runs", {"items": []}), runs.record_line)
     lines.append("outputs")
     lines += [f"  {key:<30} {value}" for key, value in report["outputs"].items()]
     return lines

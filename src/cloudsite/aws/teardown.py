@@ -7,8 +7,9 @@
    database; step 5 checks that it did;
 3. delete the stack, streaming its events; on DELETE_FAILED, redo step 2 and retry, then name
    the resource that still blocks and why;
-4. delete the certificates cloudsite made (and their DNS validation records), and the
-   template bucket;
+4. delete the certificates cloudsite made (and their DNS validation records), the template
+   bucket, and any one-off parameter /cloudsite/<stack>/oneoff/* a crashed `cloudsite manage`
+   left (it holds createsuperuser's values; the stack does not own it);
 5. the data: the database's final snapshot (CloudFormation takes it) and the media bucket
    (which the stack leaves, and step 2 does not empty) are kept and listed with their monthly
    cost; with `delete_data` they are deleted too, with the snapshots and media buckets earlier
@@ -26,6 +27,7 @@ from cloudsite import cost, names
 from cloudsite.aws import Aws, buckets, error_code
 from cloudsite.aws.certs import certificates_delete, certificates_owned
 from cloudsite.aws.data import data_delete, kept_data, kept_items
+from cloudsite.aws.manage import oneoff_delete, oneoff_left
 from cloudsite.aws.stack import (
     Follow,
     StackState,
@@ -53,6 +55,7 @@ class Report:
     images: int = 0
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
+    oneoff: list[str] = field(default_factory=list)  # parameters crashed manage runs left
     left: list[cost.Item] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)  # their RDS-managed secrets must go too
     media_buckets: list[str] = field(default_factory=list)  # never emptied without delete_data
@@ -102,6 +105,7 @@ def teardown(
     report.certificates = certificates_delete(aws, stack, ui=follow.ui)
     if buckets.bucket_delete(aws.client("s3"), bucket):
         follow.ui.info(f"deleted the template bucket {bucket}")
+    report.oneoff = oneoffs_delete(aws, stack, ui=follow.ui)
     kept = kept_data(aws, stack, also_buckets=tuple(report.media_buckets))
     if delete_data:
         report.data_deleted = data_delete(aws, kept, ui=follow.ui)
@@ -110,6 +114,15 @@ def teardown(
     report.left = leftovers(aws, stack, follow=follow, kept=kept.arns if not delete_data else set())
     report.left += [cost.arn_estimate(arn) for arn in database_secrets(aws, report.databases)]
     return report
+
+
+def oneoffs_delete(aws: Aws, stack: str, *, ui: Any) -> list[str]:
+    """The one-off parameters of `cloudsite manage` runs that never reached their `finally`."""
+    ssm = aws.client("ssm")
+    deleted = oneoff_delete(ssm, oneoff_left(ssm, stack))
+    for name in deleted:
+        ui.info(f"deleted the one-off parameter {name} (a `cloudsite manage` run left it)")
+    return deleted
 
 
 def _listed(kept: Any) -> str:
