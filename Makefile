@@ -20,4 +20,4 @@ bench:          ## run every benchmark in bench/ and print the figures
 	@scripts/bootstrap.sh && for b in bench/*.py; do .venv/bin/python "$$b"; done
 
 clean:          ## remove the virtualenvs, caches and local state
-	rm -rf .venv .venv-checkov .cache examples/wanderpage/staticfiles examples/wanderpage/db.sqlite3 examples/wanderpage/.cloudsite/local
+	rm -rf .venv .venv-checkov .venv-awscli .cache examples/wanderpage/staticfiles examples/wanderpage/db.sqlite3 examples/wanderpage/.cloudsite/local

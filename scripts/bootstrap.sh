@@ -4,6 +4,7 @@
 #
 #   scripts/bootstrap.sh            .venv (everything make run and make test need)
 #   scripts/bootstrap.sh checkov    .venv-checkov (checkov pins libraries of its own)
+#   scripts/bootstrap.sh awscli     .venv-awscli (the AWS CLI the hooks call, for the tests)
 #
 # Reads:
 #   PYTHON  the interpreter to build the virtualenv from (default: python3)
@@ -17,7 +18,8 @@ which=${1:-dev}
 case "$which" in
   dev) venv=.venv; lock=requirements/dev.txt ;;
   checkov) venv=.venv-checkov; lock=requirements/checkov.txt ;;
-  *) fail "bootstrap.sh: '$which' is not a virtualenv; use dev or checkov" ;;
+  awscli) venv=.venv-awscli; lock=requirements/awscli.txt ;;
+  *) fail "bootstrap.sh: '$which' is not a virtualenv; use dev, checkov or awscli" ;;
 esac
 
 stamp=$venv/.installed

@@ -10,6 +10,7 @@ compile=(.venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-
 "${compile[@]}" --output-file examples/wanderpage/requirements.txt examples/wanderpage/requirements.in
 "${compile[@]}" --output-file requirements/dev.txt requirements/dev.in
 "${compile[@]}" --output-file requirements/checkov.txt requirements/checkov.in
+"${compile[@]}" --output-file requirements/awscli.txt requirements/awscli.in
 # checkov pins many libraries of its own, so it lives in a separate virtualenv (.venv-checkov)
 # and never constrains the project's dependencies.
 # The runtime layer's own locks are for the image's Python (3.13 on Linux), not this one's.

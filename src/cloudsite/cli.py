@@ -222,7 +222,9 @@ def plan(**opts: Any) -> None:
 
 @cli.command()
 @config_options
-@click.argument("kind", type=click.Choice(["app", "build", "deploy", "bootstrap"]), default="app")
+@click.argument(
+    "kind", type=click.Choice(["app", "build", "deploy", "bootstrap", "manage"]), default="app"
+)
 @click.option(
     "--since",
     default="10m",
@@ -232,7 +234,7 @@ def plan(**opts: Any) -> None:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until interrupted.")
 @click.option("--filter", "pattern", default="", help="A CloudWatch Logs filter pattern.")
 def logs(kind: str, since: str, follow: bool, pattern: str, **opts: Any) -> None:
-    """Print the app, build, deploy or bootstrap logs from CloudWatch."""
+    """Print the app, build, deploy, bootstrap or manage logs from CloudWatch."""
     from cloudsite.commands import operations
 
     _run(
@@ -371,7 +373,7 @@ def local_down(delete_data: bool, yes: bool, **opts: Any) -> None:
 MANAGE_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 MANAGE_EPILOG = """\b
 Everything after the first argument is manage.py's, untouched; `--` before it works too:
-  cloudsite local manage migrate --plan
+  cloudsite manage migrate --plan
   cloudsite local manage -- shell -c "print(1 + 1)"
 createsuperuser takes DJANGO_SUPERUSER_* from this environment (never an argument).
 Exit status: the command's own; 124 when it ran past --timeout, 2 when nothing could run."""
@@ -416,6 +418,36 @@ def superuser_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+@cli.command("manage", context_settings=MANAGE_SETTINGS, epilog=MANAGE_EPILOG)
+@config_options
+@manage_options
+def manage(args: tuple[str, ...], interactive: bool | None, timeout: int, **opts: Any) -> None:
+    """Run a manage.py command once on one healthy instance of the deployed site."""
+    from cloudsite.commands import operations
+
+    _run(
+        opts,
+        lambda ctx: operations.manage(ctx, args=args, interactive=interactive, timeout=timeout),
+        verb="manage",
+    )
+
+
+@cli.command("createsuperuser")
+@config_options
+@superuser_options
+def createsuperuser(username: str, email: str, timeout: int, **opts: Any) -> None:
+    """Make a superuser on the deployed site, asking for the password here."""
+    from cloudsite.commands import operations
+
+    _run(
+        opts,
+        lambda ctx: operations.createsuperuser(
+            ctx, username=username, email=email, timeout=timeout
+        ),
+        verb="createsuperuser",
+    )
 
 
 @local.command("manage", context_settings=MANAGE_SETTINGS, epilog=MANAGE_EPILOG)

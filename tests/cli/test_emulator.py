@@ -365,6 +365,7 @@ def test_down_twice_is_fine(site: Path) -> None:
         "kept": [],
         "kept_monthly": 0,
         "data_deleted": [],
+        "oneoff_deleted": [],
     }
 
 

@@ -339,3 +339,54 @@ def test_down_deletes_a_one_off_parameter_a_crashed_run_left(deployed: Deployed)
     assert result.exit_code == 0, result.stderr
     assert oneoffs() == []
     assert f"deleted the one-off parameter {name}" in result.stderr
+
+
+def test_the_manage_verb_streams_and_exits_with_the_commands_status(deployed: Deployed) -> None:
+    result = invoke("manage", "--", "emit", "3000", "3")
+    assert result.exit_code == 3, result.stderr
+    assert result.stdout == "".join(f"{i:05d} {'x' * 93}\n" for i in range(30))
+    assert "manage.py emit 3000 3 on i-" in result.stderr
+    assert '"exit": 3' in runs_text(deployed)
+    logs = invoke("logs", "manage", "--since", "1h")
+    assert logs.exit_code == 0 and '"command": "emit 3000 3"' in logs.stdout
+
+
+def runs_text(site: Deployed) -> str:
+    return every_log_event(site.state.outputs[Output.MANAGE_LOG_GROUP_NAME])
+
+
+def test_the_manage_verb_takes_superuser_values_from_the_environment_alone(
+    deployed: Deployed,
+) -> None:
+    env = {**SUPERUSER, "DJANGO_SUPERUSER_EMAIL": "admin@example.com"}
+    result = invoke("manage", "createsuperuser", "--noinput", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert f"Superuser created: admin ({len(PASSWORD)} chars)" in result.stdout
+    assert "no database: the command runs" in result.stderr  # this stack was made without one
+    assert oneoffs() == []
+    [command] = commands()
+    assert PASSWORD not in json.dumps(command, default=str)
+    assert PASSWORD not in (deployed.folder / "argv").read_text()
+    assert PASSWORD not in runs_text(deployed) + result.stdout + result.stderr
+
+
+def test_createsuperuser_without_a_terminal_or_a_password_exits_2_and_sends_nothing(
+    deployed: Deployed,
+) -> None:
+    result = invoke("createsuperuser", "--username", "admin")
+    assert result.exit_code == 2
+    assert "the password needs a terminal" in result.stderr
+    assert "DJANGO_SUPERUSER_PASSWORD" in result.stderr
+    assert commands() == [] and oneoffs() == []
+    made = invoke("createsuperuser", "--username", "ops", env={"DJANGO_SUPERUSER_PASSWORD": "x1"})
+    assert made.exit_code == 0, made.stderr
+    assert "Superuser created: ops (2 chars)" in made.stdout
+
+
+def test_the_manage_verb_refuses_bad_input_before_any_remote_call(deployed: Deployed) -> None:
+    empty = invoke("manage")
+    assert empty.exit_code == 2 and "no command to run" in empty.stderr
+    assert "hint:" in empty.stderr
+    gone = invoke("manage", "--name", "nosuchsite", "migrate")
+    assert gone.exit_code == 2 and "stack nosuchsite: is not deployed" in gone.stderr
+    assert commands() == []

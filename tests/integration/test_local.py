@@ -38,6 +38,7 @@ from tests.support.edges import available
 from tests.support.engine import Engine
 from tests.support.images import DEFECT, MARKER, source_tree
 from tests.support.load import LoadGenerator
+from tests.support.run_command import run_command_on
 from tests.support.servers import ROOT
 from tests.support.webclient import Client, fetch_signed
 
@@ -61,11 +62,13 @@ class Rehearsal:
         """Where Django's own admin is: Wagtail's project moves it for Wagtail's."""
         return "/django-admin/" if self.name == "behind-nginx" else "/admin/"
 
-    def cli(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 1200, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [CLOUDSITE, *args],
             cwd=self.root,
-            env=self.env,
+            env=env or self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -144,30 +147,41 @@ class Rehearsal:
             self.manage_shell(engine, instance, create)
 
     def superuser_by_manage(self, engine: Engine) -> None:
-        env = self.env | {
-            "DJANGO_SUPERUSER_USERNAME": "admin",
-            "DJANGO_SUPERUSER_EMAIL": "admin@example.com",
-            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        }
-        process = subprocess.Popen(
-            [CLOUDSITE, "local", "manage", "createsuperuser", "--noinput"],
-            cwd=self.root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        out, err = self.superuser_watched(
+            engine, ["local", "manage", "createsuperuser", "--noinput"], self.env, "admin", PASSWORD
         )
-        seen = _watch_for(PASSWORD, process, engine)
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err[-3000:]
-        assert "Superuser created successfully." in out
-        assert seen["inspected"] > 0  # the one-off container was caught running, and inspected
-        assert seen["leaks"] == [], seen["leaks"]
         state = self.root / ".cloudsite" / "local"
         files = [p for p in state.rglob("*") if p.is_file() and not p.is_socket()]
         leaked = [str(p) for p in files if PASSWORD.encode() in _bytes(p)]
         assert leaked == []  # not the one-off file (gone), the run record or a hook's log
         assert PASSWORD not in out + err + self.cli("local", "logs", "--tail", "1000").stdout
+
+    def superuser_watched(
+        self, engine: Engine, args: list[str], env: dict[str, str], username: str, password: str
+    ) -> tuple[str, str]:
+        """`cloudsite ARGS` making a superuser with DJANGO_SUPERUSER_* in its environment,
+        with every process and the one-off container watched for the password (no leak);
+        its stdout and stderr."""
+        process = subprocess.Popen(
+            [CLOUDSITE, *args],
+            cwd=self.root,
+            env=env
+            | {
+                "DJANGO_SUPERUSER_USERNAME": username,
+                "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
+                "DJANGO_SUPERUSER_PASSWORD": password,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen = _watch_for(password, process, engine)
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-3000:]
+        assert "Superuser created successfully." in out
+        assert seen["inspected"] > 0  # the one-off container was caught running, and inspected
+        assert seen["leaks"] == [], seen["leaks"]
+        return out, err
 
 
 def _bytes(path: Path) -> bytes:
@@ -493,6 +507,46 @@ def test_local_manage_opens_a_terminal_for_the_shell(rehearsal: Rehearsal) -> No
     assert process.wait(timeout=60) == 0
     os.close(main)
     assert b"42 cstest-answer" in seen, seen[-2000:]
+
+
+OPERATOR_PASSWORD = "cstest-" + "pw-through-run-command"  # a test user's, in a throwaway rehearsal
+
+
+def test_cloudsite_manage_on_aws_runs_the_instances_own_script_for_real(
+    rehearsal: Rehearsal, engine: Engine, tmp_path: Path
+) -> None:
+    """AWS's path (tests/support/run_command.py): `cloudsite manage` sends the stack's
+    ManageDocument to one healthy instance; the agent's stand-in runs that document with an
+    instance's own manage.sh, which reads the one-off parameter and writes the run's record
+    with the AWS CLI, and starts the real one-off container on the real database."""
+    if rehearsal.name != "wanderpage":
+        pytest.skip("the same path on every project: run on one")
+    instance = rehearsal.root / ".cloudsite" / "local" / "instances" / "i1"
+    with run_command_on(rehearsal.root, instance, env=rehearsal.env, workdir=tmp_path) as aws:
+        args = ["manage", "createsuperuser", "--noinput"]
+        out, err = rehearsal.superuser_watched(engine, args, aws.env, "operator", OPERATOR_PASSWORD)
+        started = r"==> r-[0-9t-]+-[0-9a-f]+: manage.py createsuperuser --noinput on i-"
+        assert re.search(started, err), err[-3000:]
+        assert [p for p in aws.parameters() if "/oneoff/" in p] == []  # gone after the run
+        [command] = aws.commands()
+        assert OPERATOR_PASSWORD not in json.dumps(command, default=str)  # kept 30 days
+        assert OPERATOR_PASSWORD not in aws.log_events() + out + err
+        checked = rehearsal.cli("manage", "check", "--deploy", env=aws.env)
+        assert checked.returncode == 0, checked.stderr[-3000:]
+        assert "System check identified" in checked.stdout + checked.stderr
+        code = "import sys; sys.exit(7)"
+        exited = rehearsal.cli("manage", "--", "shell", "-c", code, env=aws.env)
+        assert exited.returncode == 7, exited.stderr[-3000:]
+        status = rehearsal.cli("status", "--json", env=aws.env)
+        found = json.loads(status.stdout)["runs"]["items"]  # newest first
+        assert [(r["command"], r["exit"]) for r in found] == [
+            ("shell -c 'import sys; sys.exit(7)'", 7),
+            ("check --deploy", 0),
+            ("createsuperuser --noinput", 0),
+        ]
+    browser = rehearsal.edge_client()  # the user it made logs in, on both instances
+    browser.login("/admin/login/", "operator", OPERATOR_PASSWORD)
+    assert [browser.get("/admin/").status for _ in range(ROUNDS)] == [200] * ROUNDS
 
 
 def _what_was_written_is_there(rehearsal: Rehearsal) -> None:

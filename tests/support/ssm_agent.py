@@ -195,7 +195,11 @@ class _Uploader(threading.Thread):
         super().__init__(daemon=True)
         self.group, self.stream, self.pipe = group, stream, pipe
         self.logs = boto3.client(
-            "logs", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"]
+            "logs",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.text = ""

@@ -1,4 +1,5 @@
-"""Running a deployed site: status, logs (read what the stack is doing; they change nothing)."""
+"""Running a deployed site: status and logs (they read what the stack is doing and change
+nothing), and manage and createsuperuser (a one-off command on one healthy instance)."""
 
 from cloudsite.context import Context
 
@@ -49,6 +50,69 @@ def logs(ctx: Context, *, kind: str, since: str, follow: bool, pattern: str) -> 
     if not count:
         ctx.ui.info(f"no events in {group} since {start:%Y-%m-%d %H:%M:%S} UTC")
     return 0
+
+
+def manage(
+    ctx: Context,
+    *,
+    args: tuple[str, ...],
+    interactive: bool | None,
+    timeout: int,
+    values: dict[str, str] | None = None,
+) -> int:
+    """manage.py ARGS once on one healthy instance (aws/manage.py); the command's exit status."""
+    import sys
+
+    from cloudsite import runs
+    from cloudsite.aws import manage as remote
+    from cloudsite.outputs import Param
+
+    args_list = runs.checked(args, verb="manage")  # before any AWS call
+    if values is None:
+        values = runs.superuser_values(args_list, ctx.env)
+    runs.forget_superuser_values()  # no process this one starts inherits them
+    terminal = runs.wants_terminal(args_list, flag=interactive, stdin_tty=sys.stdin.isatty())
+    aws = ctx.connect()
+    state = remote.site_ready(aws, ctx.stack)
+    if state.parameters.get(Param.ENABLE_DATABASE, "false") != "true":
+        ctx.ui.warn(runs.NO_DATABASE)
+    ctx.phase = "manage"
+    if terminal:
+        return remote.session(
+            aws,
+            state,
+            args_list,
+            secrets=values,
+            timeout=timeout,
+            profile=ctx.cfg.profile,
+            clock=ctx.clock,
+        )
+    return remote.run(
+        aws,
+        state,
+        args_list,
+        secrets=values,
+        timeout=timeout,
+        out=sys.stdout,
+        err=sys.stderr,
+        clock=ctx.clock,
+    )
+
+
+def createsuperuser(ctx: Context, *, username: str, email: str, timeout: int) -> int:
+    """The first superuser: asked for here (nothing is asked when no instance could run it),
+    made by `createsuperuser --noinput` on the site with the values in a one-off parameter."""
+    from cloudsite.aws import manage as remote
+
+    remote.pick_instance(ctx.connect(), remote.site_ready(ctx.connect(), ctx.stack))
+    values = superuser_asked(ctx, username=username, email=email)
+    return manage(
+        ctx,
+        args=("createsuperuser", "--noinput"),
+        interactive=False,
+        timeout=timeout,
+        values=values,
+    )
 
 
 def superuser_asked(ctx: Context, *, username: str, email: str) -> dict[str, str]:

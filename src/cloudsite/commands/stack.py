@@ -101,6 +101,7 @@ def down(ctx: Context, *, yes: bool, delete_data: bool = False) -> int:
                 "kept": [item.as_dict() for item in report.kept],
                 "kept_monthly": cost.total(report.kept),
                 "data_deleted": report.data_deleted,
+                "oneoff_deleted": report.oneoff,
             }
         )
     else:
