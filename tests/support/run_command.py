@@ -6,8 +6,9 @@ parameter is read and the run recorded by the AWS CLI as on EC2. Only the AWS si
 agent are stand-ins; the script, the image, the container and the database are the real ones.
 """
 
+import os
+import random
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,10 +60,7 @@ def run_command_on(
     from tests.support.ssm_agent import Agent
 
     subprocess.run([str(ROOT / "scripts" / "bootstrap.sh"), "awscli"], check=True)
-    with emulator() as endpoint:
-        # One moto per process: a reset clears what an earlier test's server left in it.
-        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-        urllib.request.urlopen(reset, timeout=30).close()
+    with emulator() as endpoint, _own_account() as account:
         cli_env = {**env, **aws_env(endpoint), "CLOUDSITE_POLL_SECONDS": "0.1"}
         up = subprocess.run(
             [CLOUDSITE, "up", "--yes", "--detach"],
@@ -87,8 +85,26 @@ def run_command_on(
             "CLOUDSITE_MANAGE_LOG_GROUP": found.log_group,
         }
         agent = Agent(script=instance / LIB / "manage.sh", env=agent_env, workdir=workdir)
-        agent.attach()
+        agent.attach(account_id=account)
         try:
             yield found
         finally:
             agent.wait(timeout=120)
+
+
+@contextmanager
+def _own_account() -> Iterator[str]:
+    """An AWS account of its own for the block. moto's servers in one process share their
+    backends, and the suite's session-wide one holds other tests' secrets and stacks: a reset
+    would clear them, and an earlier test's stack of the same name would be found. moto reads
+    MOTO_ACCOUNT_ID on each request, so every call in the block lands in a fresh account."""
+    account = f"{random.randrange(10**11, 10**12)}"  # a name, not a secret
+    saved = os.environ.get("MOTO_ACCOUNT_ID")
+    os.environ["MOTO_ACCOUNT_ID"] = account
+    try:
+        yield account
+    finally:
+        if saved is None:
+            os.environ.pop("MOTO_ACCOUNT_ID", None)
+        else:
+            os.environ["MOTO_ACCOUNT_ID"] = saved

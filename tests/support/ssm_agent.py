@@ -50,8 +50,8 @@ class Agent:
     def sessions(self) -> Path:
         return self.workdir / "sessions"
 
-    def attach(self) -> "Agent":
-        moto_ssm_overrides.attach(self)
+    def attach(self, *, account_id: str = "123456789012") -> "Agent":
+        moto_ssm_overrides.attach(self, account_id=account_id)
         return self
 
     # ------------------------------------------------------------------ Run Command
