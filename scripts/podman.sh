@@ -5,14 +5,22 @@
 #      skipped when a Docker daemon already answers;
 #   2. debian:trixie-slim's stand-in: `debootstrap --variant=minbase trixie`, slimmed the way
 #      the official image is (debuerreotype's slimify and minimizing config), cached as a tar
-#      under .cache/engine and imported into the engine as $CLOUDSITE_BASE_IMAGE.
+#      under .cache/engine and imported into the engine as $CLOUDSITE_BASE_IMAGE; bookworm's
+#      and sid's the same way, when a Python needs them;
+#   3. a stand-in for each Python that src/cloudsite/runtime/pythons.toml gives a `stand_in`
+#      suite: for Debian's own interpreter, that suite's base (the build installs it, as on
+#      AWS); for an official python image, the suite's base with Debian's pythonX.Y installed
+#      and linked as python3, where the official image has its own.
 # Idempotent and fast once done: every step checks before it acts.
 #
-#   scripts/podman.sh setup   do both; a machine that cannot gets a loud warning (CI: an error)
-#   scripts/podman.sh base    print the base image name, building it first if needed
+#   scripts/podman.sh setup          1 and 2 (trixie); a machine that cannot gets a loud
+#                                    warning (CI: an error)
+#   scripts/podman.sh base [SUITE]   print a Debian suite's base image, building it if needed
+#   scripts/podman.sh python X.Y     print Python X.Y's stand-in, building it if needed; exit 3
+#                                    when no registry this machine reaches serves that version
 #
 # Reads:
-#   CLOUDSITE_BASE_IMAGE  the local base image (default localhost/cstest-debian:trixie-slim)
+#   CLOUDSITE_BASE_IMAGE  the local trixie base (default localhost/cstest-debian:trixie-slim)
 #   DEBIAN_MIRROR         the Debian mirror for debootstrap (default: the one this machine's apt uses)
 #   DOCKER_HOST           when it (or the default socket) reaches a Docker daemon, podman is
 #                         left alone and the base image is imported into that daemon instead
@@ -34,7 +42,6 @@ host_mirror() {
 }
 mirror=${DEBIAN_MIRROR:-$(host_mirror)}
 cache=$PWD/.cache/engine
-rootfs_tar=$cache/debian-trixie-slim.tar
 conf_dropin=/etc/containers/containers.conf.d/50-cloudsite.conf
 
 engine() {
@@ -59,10 +66,15 @@ runtime = "runc"
 EOF
 }
 
+suite_image() {
+  # The engine's name for a Debian suite's base image.
+  if [ "$1" = trixie ]; then echo "$base_image"; else echo "localhost/cstest-debian:$1-slim"; fi
+}
+
 slim_rootfs() {
   # What debuerreotype does for the official slim images: no docs, man pages or translations
   # (now or in later installs), apt that cleans up after itself, services that never start.
-  local root=$1
+  local root=$1 suite=$2 updates security
   as_root tee "$root/etc/dpkg/dpkg.cfg.d/docker" >/dev/null <<'EOF'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -85,20 +97,27 @@ EOF
   echo 'Acquire::GzipIndexes "true";' | as_root tee "$root/etc/apt/apt.conf.d/docker-gzip-indexes" >/dev/null
   printf '#!/bin/sh\nexit 101\n' | as_root tee "$root/usr/sbin/policy-rc.d" >/dev/null
   as_root chmod 0755 "$root/usr/sbin/policy-rc.d"
-  # deb822 sources with the security suite, as the official image ships them.
+  # deb822 sources with the security suite, as the official image ships them (sid has
+  # neither an updates nor a security suite).
   as_root rm -f "$root/etc/apt/sources.list"
+  updates=" $suite-updates"
+  security=$(printf '\nTypes: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+    "${mirror%/debian}/debian-security" "$suite-security" \
+    /usr/share/keyrings/debian-archive-keyring.gpg)
+  if [ "$suite" = sid ]; then
+    updates="" security=""
+    # The mirrors these machines reach serve sid as it was some weeks ago, and sid's Release
+    # is valid for a week only: apt would refuse it as expired. The stand-in alone accepts it.
+    echo 'Acquire::Check-Valid-Until "false";' \
+      | as_root tee "$root/etc/apt/apt.conf.d/cstest-snapshot" >/dev/null
+  fi
   as_root tee "$root/etc/apt/sources.list.d/debian.sources" >/dev/null <<EOF
 Types: deb
 URIs: $mirror
-Suites: trixie trixie-updates
+Suites: $suite$updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: ${mirror%/debian}/debian-security
-Suites: trixie-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+$security
 EOF
   as_root find "$root/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
   as_root find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
@@ -107,6 +126,7 @@ EOF
 }
 
 build_rootfs_tar() {
+  local suite=$1 rootfs_tar=$cache/debian-$1-slim.tar
   [ -s "$rootfs_tar" ] && return 0
   command -v debootstrap >/dev/null || SYSTEM_PACKAGES=debootstrap scripts/system-packages.sh
   [ -n "$mirror" ] || fail "debootstrap: no Debian mirror in /etc/apt; set DEBIAN_MIRROR to one"
@@ -115,10 +135,11 @@ build_rootfs_tar() {
   root=$(mktemp -d "$cache/rootfs.XXXXXX")
   # shellcheck disable=SC2064  # expand now: the trap must remove this very directory
   trap "as_root rm -rf '$root'" EXIT
-  msg "base image: debootstrap --variant=minbase trixie (20 to 60 s, once)"
-  as_root debootstrap --variant=minbase trixie "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-    || fail "debootstrap: trixie did not install; see $cache/debootstrap.log"
-  slim_rootfs "$root"
+  msg "base image: debootstrap --variant=minbase $suite (20 to 60 s, once)"
+  as_root debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+    >"$cache/debootstrap-$suite.log" 2>&1 \
+    || fail "debootstrap: $suite did not install; see $cache/debootstrap-$suite.log"
+  slim_rootfs "$root" "$suite"
   as_root tar --numeric-owner -C "$root" -cf "$rootfs_tar.partial" .
   mv "$rootfs_tar.partial" "$rootfs_tar"
   as_root rm -rf "$root"
@@ -126,15 +147,52 @@ build_rootfs_tar() {
 }
 
 import_base() {
-  local cli=$1
-  "$cli" image inspect "$base_image" >/dev/null 2>&1 && return 0
-  build_rootfs_tar
-  msg "base image: importing $base_image into $cli"
+  local cli=$1 suite=${2:-trixie} image
+  image=$(suite_image "$suite")
+  "$cli" image inspect "$image" >/dev/null 2>&1 && return 0
+  build_rootfs_tar "$suite"
+  msg "base image: importing $image into $cli"
   "$cli" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
-    "$rootfs_tar" "$base_image" >"$cache/import.log" 2>&1 \
-    || fail "$cli import: the base image was not imported; see $cache/import.log"
+    "$cache/debian-$suite-slim.tar" "$image" >"$cache/import-$suite.log" 2>&1 \
+    || fail "$cli import: the base image was not imported; see $cache/import-$suite.log"
+}
+
+python_stand_in() {
+  # Python X.Y's stand-in (header, 3), on stdout.
+  local cli=$1 version=$2 row interpreter suite image
+  row=$(python3 - "$version" <<'EOF'
+import sys, tomllib
+with open("src/cloudsite/runtime/pythons.toml", "rb") as table:
+    row = tomllib.load(table)["versions"].get(sys.argv[1])
+print(f"{row['interpreter']} {row['stand_in'] or '-'}" if row else "")
+EOF
+)
+  [ -n "$row" ] || fail "python: $version is not in src/cloudsite/runtime/pythons.toml"
+  read -r interpreter suite <<<"$row"
+  if [ "$suite" = - ]; then
+    echo "python: no registry this machine reaches serves Python $version" >&2
+    exit 3
+  fi
+  import_base "$cli" "$suite" >&2
+  if [ "$interpreter" = debian ]; then suite_image "$suite"; return 0; fi
+  image="localhost/cstest-python:$version-slim-$suite"
+  if ! "$cli" image inspect "$image" >/dev/null 2>&1; then
+    msg "python: $image, Debian $suite's python$version where an official image has its own" >&2
+    mkdir -p "$cache/python-$version"
+    cat >"$cache/python-$version/Containerfile" <<EOF
+FROM $(suite_image "$suite")
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends python$version python$version-venv \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \\
+    && ln -s /usr/bin/python$version /usr/local/bin/python3 \\
+    && ln -s /usr/bin/python$version /usr/local/bin/python
+EOF
+    "$cli" build --tag "$image" "$cache/python-$version" >"$cache/python-$version.log" 2>&1 \
+      || fail "python: the stand-in for $version did not build; see $cache/python-$version.log"
+  fi
+  echo "$image"
 }
 
 setup() {
@@ -160,8 +218,18 @@ case "$command" in
     fi
     ;;
   base)
+    exec 9>"/tmp/cloudsite-engine-setup.lock"
+    flock 9
     setup >&2
-    echo "$base_image"
+    [ "${2:-trixie}" = trixie ] || import_base "$(engine)" "$2" >&2
+    suite_image "${2:-trixie}"
     ;;
-  *) fail "podman.sh: '$command' is not a command; use setup or base" ;;
+  python)
+    [ -n "${2:-}" ] || fail "podman.sh python: name a version, e.g. 3.14"
+    exec 9>"/tmp/cloudsite-engine-setup.lock"
+    flock 9
+    setup >&2
+    python_stand_in "$(engine)" "$2"
+    ;;
+  *) fail "podman.sh: '$command' is not a command; use setup, base or python" ;;
 esac

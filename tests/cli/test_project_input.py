@@ -34,7 +34,13 @@ def no_manifest(root: Path) -> None:
 
 
 def python_pin(root: Path) -> None:
+    (root / ".python-version").write_text("3.8\n")
+
+
+def pins_that_disagree(root: Path) -> None:
     (root / ".python-version").write_text("3.12\n")
+    (root / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.13"\n')
+    (root / "requirements.txt").write_text("Django==5.2.19\n")
 
 
 def needs_postgres(root: Path) -> None:
@@ -61,7 +67,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "a Python it cannot build": (
         python_pin,
         "python_version",
-        ".python-version asks for Python 3.12",
+        ".python-version asks for Python 3.8, and cloudsite builds 3.10, 3.11, 3.12",
+    ),
+    "two pins that disagree": (
+        pins_that_disagree,
+        "python_version",
+        ".python-version asks for Python 3.12 and pyproject.toml requires-python for >=3.13",
     ),
     "a database server": (
         needs_postgres,
@@ -99,6 +110,36 @@ def test_the_key_named_in_the_error_settles_it(project: Path, recorder: Recorder
     result = invoke("init", env=recorder.env)
     assert result.exit_code == 0, result.stderr
     assert "python         3.13  (python_version: 3.13)" in result.stdout
+    assert "python_version = 3.13 in cloudsite.toml overrides .python-version (3.8)" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize("pin", ["3.12", "3.14"])
+def test_a_supported_pin_passes_init_plan_and_template_naming_the_base_image(
+    project: Path, aws: str, pin: str
+) -> None:
+    """3.12 is one no registry here serves: init, plan (against moto) and template pass all
+    the same (the build is what needs the image, tests/integration/test_build_errors.py)."""
+    from cloudsite.runtime import pythons
+
+    (project / ".python-version").write_text(f"{pin}\n")
+    (project / "cloudsite.toml").unlink(missing_ok=True)
+    image = pythons.table()[pin].image
+    result = invoke("init")
+    assert result.exit_code == 0, result.stderr
+    assert f"python         {pin}  (.python-version: {pin})" in result.stdout
+    assert f"base image     {image}" in result.stdout
+    written = (project / "cloudsite.toml").read_text()
+    assert f'# python_version = "{pin}"' in written
+    assert f"built on {pythons.table()[pin].tag}." in written
+    (project / "cloudsite.toml").write_text(CONFIG)
+    planned = invoke("plan")
+    assert planned.exit_code == 0, planned.stderr
+    assert image in planned.stdout + planned.stderr
+    template = invoke("template")
+    assert template.exit_code == 0, template.stderr
+    assert f"the pipeline builds the image for Python {pin} on {image}" in template.stderr
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,19 @@ def imports_a_missing_dependency(root: Path) -> None:
     (root / "requirements.txt").write_text("Django==5.2.19\n")
 
 
+def loads_a_library_the_image_lacks(root: Path) -> None:
+    """What a wheel's extension does when a system library is absent: the loader's own
+    error, here through ctypes (the same dlopen and the same message)."""
+    settings = root / "mysite" / "settings.py"
+    settings.write_text(
+        settings.read_text() + '\nimport ctypes\nctypes.CDLL("libcstest-absent.so.3")\n'
+    )
+
+
+def pins_a_python_no_registry_here_serves(root: Path) -> None:
+    (root / ".python-version").write_text("3.12\n")
+
+
 CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "a variable the settings need": (
         needs_a_variable,
@@ -81,6 +94,18 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         imports_a_missing_dependency,
         "settings: importing mysite.settings failed: no module named 'rest_framework'",
         "is it missing from the project's dependency manifest?",
+    ),
+    "a shared library missing": (
+        loads_a_library_the_image_lacks,
+        "settings: importing mysite.settings failed: libcstest-absent.so.3 is missing",
+        "ships libcstest-absent.so.3 to system_packages in cloudsite.toml",
+    ),
+    # offline, a base no registry here serves: one line naming the variable for a local one
+    "a base image out of reach": (
+        pins_a_python_no_registry_here_serves,
+        "the base image for Python 3.12 can't be reached: "
+        "public.ecr.aws/docker/library/python:3.12-slim-trixie@sha256:",
+        "set BASE_IMAGE_3_12 to a local image with Python 3.12",
     ),
 }
 

@@ -1,5 +1,6 @@
-"""Four real Django projects this repository did not write, through the whole path a user's
-project takes (tests/corpus/README.md has their sources and licences):
+"""Five real Django projects this repository did not write, through the whole path a user's
+project takes, each on the Python it pins (tests/corpus/README.md has their sources and
+licences):
 
     detect -> `cloudsite build` with podman, as a user runs it -> the pipeline's build (the
     shipped tree's build.py, pushed, bundled) -> the deploy hooks on an instance, with the
@@ -9,8 +10,12 @@ project takes (tests/corpus/README.md has their sources and licences):
     wagtail               `wagtail start` from a pinned Wagtail: a settings package, unpinned
                           requirements.txt, a Dockerfile of its own (not used)
     lithium               pyproject.toml + uv.lock (generated here), requirements.txt beside it
-    cookiecutter-django   settings package base/production, PostgreSQL required, psycopg[c]
-                          compiled at build, a variable the settings require (DJANGO_ADMIN_URL)
+    cookiecutter-django   today's template: requires-python ==3.14.*, uv.lock (generated here
+                          by uv on a Python 3.14, as this machine has none), settings package
+                          base/production, PostgreSQL required, psycopg[c] compiled at build,
+                          a variable the settings require (DJANGO_ADMIN_URL)
+    cookiecutter-django-311  the template's last Python 3.11 release: runtime.txt 3.11.8, pip
+                          requirements/production.txt, psycopg[c] compiled, on Debian 12
 """
 
 import json
@@ -30,19 +35,19 @@ from tests.integration.conftest import SITE_HOST, AwsStandIn
 from tests.integration.test_image import http_get
 from tests.integration.test_rollout import instance_env
 from tests.support.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
-from tests.support.corpus import startproject, uv_lock, vendored, wagtail_start
-from tests.support.engine import Engine
+from tests.support.corpus import startproject, uv_lock, uv_lock_in, vendored, wagtail_start
+from tests.support.engine import Engine, python_env
 from tests.support.images import build
 from tests.support.servers import ROOT, free_port, fresh_database
 
 pytestmark = [pytest.mark.engine, pytest.mark.emulator, pytest.mark.network]
-SIZE_BUDGET = 150 * 1000 * 1000  # a startproject's image, uncompressed
+SIZE_BUDGET = 130 * 1000 * 1000  # a startproject's image, uncompressed
 MEDIA_BUCKET = "cstest-{name}-media"
 
 
 @dataclass(frozen=True)
 class Case:
-    make: Callable[[Path], object]
+    make: Callable[[Path, Engine], object]
     config: str  # the cloudsite.toml the project gets (what `cloudsite init` would settle)
     settings: str
     kind: str  # the dependency manifest's kind
@@ -50,25 +55,39 @@ class Case:
     admin: str  # the Django admin's login page
     database: bool = False
     media: bool = False  # it stores files: its uploads go to the stack's bucket (docs/data.md)
+    python: str = "3.13"  # the Python its own files pin (3.13: the default's base)
+
+
+def _on_314(dest: Path, engine: Engine) -> None:
+    """Today's cookiecutter-django with its uv.lock, made by uv on Python 3.14's stand-in."""
+    uv_lock_in(vendored("cookiecutter-django", dest), python_env("3.14")["BASE_IMAGE_3_14"], engine)
 
 
 CASES = {
     "startproject": Case(
-        startproject, 'name = "startproject"\n', "mysite.settings", "startproject", 404,
-        "/admin/login/",
+        lambda dest, _: startproject(dest), 'name = "startproject"\n', "mysite.settings",
+        "startproject", 404, "/admin/login/",
     ),
     "wagtail": Case(
-        wagtail_start, 'name = "wagtail"\n', "mysite.settings.production", "requirements", 200,
-        "/django-admin/login/", media=True,
+        lambda dest, _: wagtail_start(dest), 'name = "wagtail"\n', "mysite.settings.production",
+        "requirements", 200, "/django-admin/login/", media=True,
     ),
     "lithium": Case(
-        lambda dest: uv_lock(vendored("lithium", dest)), 'name = "lithium"\n',
+        lambda dest, _: uv_lock(vendored("lithium", dest)), 'name = "lithium"\n',
         "django_project.settings", "uv", 200, "/admin/login/",
     ),
     "cookiecutter-django": Case(
-        lambda dest: uv_lock(vendored("cookiecutter-django", dest)),
+        _on_314,
         'name = "cookiecutter"\ndatabase = true\nenvironment = ["DJANGO_ADMIN_URL=admin/"]\n',
         "config.settings.production", "uv", 200, "/admin/login/", database=True, media=True,
+        python="3.14",
+    ),
+    "cookiecutter-django-311": Case(
+        lambda dest, _: vendored("cookiecutter-django-311", dest),
+        'name = "cookiecutter311"\ndatabase = true\n'
+        'environment = ["DJANGO_ADMIN_URL=admin/", "REDIS_URL=redis://127.0.0.1:9/0"]\n',
+        "config.settings.production", "requirements", 200, "/admin/login/", database=True,
+        media=True, python="3.11",
     ),
 }  # fmt: skip
 
@@ -113,8 +132,10 @@ def deployed(
     name, case = request.param, CASES[request.param]
     tmp = tmp_path_factory.mktemp(name)
     source = tmp / "project"
-    case.make(source)
+    case.make(source, engine)
     (source / "cloudsite.toml").write_text(case.config)
+    if case.python != "3.13":
+        build_env = {**build_env, **python_env(case.python)}
     # A file of this run's own: the project's layer is built, not taken from an earlier run's
     # cache, so this run's build log holds the build's checks.
     (source / "cstest-run.txt").write_text(f"{time.time_ns()}\n")
@@ -179,6 +200,8 @@ def _instance(
 
 def test_detection_finds_what_the_project_is(deployed: Deployed) -> None:
     project, case = deployed.project, deployed.case
+    assert project.python.version == case.python
+    assert f"(Python {case.python}, {case.kind} dependencies)" in deployed.build_log
     assert project.settings == case.settings
     assert project.dependencies.kind == case.kind
     assert project.database.needed is case.database

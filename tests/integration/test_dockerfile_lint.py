@@ -35,7 +35,8 @@ def test_checkov_dockerfile_has_no_unsuppressed_failure_and_every_skip_says_why(
 
 
 def test_hadolint_is_silenced_only_for_packages_the_project_names_and_says_why() -> None:
-    """DL3008 (pin apt versions) cannot hold for packages that cloudsite.toml names; nothing
+    """DL3008 (pin apt versions) cannot hold for packages that cloudsite.toml names, or that
+    the build's own look at the virtualenv's libraries finds (runtime-packages.txt); nothing
     else may be ignored, and each ignore follows a comment that gives the reason."""
     lines = DOCKERFILE.read_text().splitlines()
     ignores = [n for n, line in enumerate(lines) if "hadolint ignore" in line]
@@ -43,4 +44,5 @@ def test_hadolint_is_silenced_only_for_packages_the_project_names_and_says_why()
     for n in ignores:
         assert lines[n].strip() == "# hadolint ignore=DL3008", lines[n]
         assert lines[n - 1].startswith("#") and len(lines[n - 1]) > 40, lines[n - 1]
-        assert "_PACKAGES" in "\n".join(lines[n + 1 : n + 6]), "only the project's packages"
+        following = "\n".join(lines[n + 1 : n + 6])
+        assert "_PACKAGES" in following or "runtime-packages.txt" in following, following

@@ -1,11 +1,11 @@
-"""Which dependency manifest a project installs from, and which Python it asks for."""
+"""Which dependency manifest a project installs from (its Python: test_python.py)."""
 
 from pathlib import Path
 
 import pytest
 
 from cloudsite.errors import ProjectError
-from cloudsite.project.manifests import dependencies, python_version
+from cloudsite.project.manifests import dependencies
 from tests.project.test_detect import tree
 
 
@@ -132,45 +132,3 @@ def test_no_manifest_at_all_is_refused_with_a_hint(tmp_path: Path) -> None:
 def test_startprojects_header_stands_in_for_a_manifest(tmp_path: Path) -> None:
     kind, _, _ = deps(tmp_path, version="5.2.19")
     assert kind == "startproject"
-
-
-@pytest.mark.parametrize(
-    ("files", "version", "source"),
-    [
-        ({}, "3.13", "default"),
-        ({".python-version": "3.13.1\n"}, "3.13", ".python-version"),
-        ({".python-version": "cpython-3.13\n"}, "3.13", ".python-version"),
-        ({"runtime.txt": "python-3.13.0\n"}, "3.13", "runtime.txt"),
-        (
-            {"pyproject.toml": '[project]\nrequires-python = ">=3.11"\n'},
-            "3.13",
-            "pyproject.toml requires-python",
-        ),
-        ({".tool-versions": "nodejs 20\npython 3.13.2\n"}, "3.13", ".tool-versions"),
-    ],
-)
-def test_the_python_version_comes_from_the_project(
-    tmp_path: Path, files: dict[str, str], version: str, source: str
-) -> None:
-    choice = python_version(tree(tmp_path, files), configured="")
-    assert (choice.version, choice.source) == (version, source)
-
-
-@pytest.mark.parametrize(
-    ("files", "asked"),
-    [
-        ({".python-version": "3.12\n"}, "3.12"),
-        ({"runtime.txt": "python-3.10.2\n"}, "3.10.2"),
-        ({"pyproject.toml": '[project]\nrequires-python = "==3.14.*"\n'}, "==3.14.*"),
-    ],
-)
-def test_a_python_cloudsite_cannot_build_is_refused_before_anything_else(
-    tmp_path: Path, files: dict[str, str], asked: str
-) -> None:
-    root = tree(tmp_path, files)
-    with pytest.raises(ProjectError) as raised:
-        python_version(root, configured="")
-    assert raised.value.what == "python_version"
-    assert f"asks for Python {asked}" in raised.value.why
-    assert 'python_version = "3.13"' in raised.value.hint
-    assert python_version(root, configured="3.13").version == "3.13"  # the key settles it

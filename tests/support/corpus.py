@@ -8,14 +8,18 @@ wagtail_start(dest)     `wagtail start`, Wagtail's project template, from a pinn
 vendored(name, dest)    a copy of tests/corpus/NAME (each with its licence and provenance)
 """
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tests.support.servers import ROOT
+
+if TYPE_CHECKING:
+    from tests.support.engine import Engine
 
 CORPUS: Final = ROOT / "tests" / "corpus"
 WAGTAIL: Final = "wagtail==7.2.3"  # the last release whose template pins Django 5.2
@@ -84,4 +88,25 @@ def uv_lock(dest: Path) -> Path:
         check=True,
         timeout=600,
     )
+    return dest
+
+
+def uv_lock_in(dest: Path, image: str, engine: "Engine") -> Path:
+    """`uv lock` in dest, run inside `image` (a stand-in with the Python the project pins,
+    which this machine's pyenv lacks), with the uv cloudsite's own hashed lock pins; returns
+    dest. The container reaches PyPI as the image builds do, trusting this machine's CA."""
+    ca = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or ""
+    mounts = ["--volume", f"{dest}:/project"]
+    env = ["--env", "UV_PYTHON_DOWNLOADS=never", "--env", "UV_CACHE_DIR=/tmp/uv-cache"]
+    if ca and Path(ca).is_file():
+        mounts += ["--volume", f"{ca}:/tmp/ca.pem:ro"]
+        env += ["--env", "SSL_CERT_FILE=/tmp/ca.pem", "--env", "PIP_CERT=/tmp/ca.pem"]
+    lock = ROOT / "src" / "cloudsite" / "runtime" / "requirements" / "tools-uv.txt"
+    mounts += ["--volume", f"{lock}:/tmp/tools-uv.txt:ro"]
+    script = (
+        "python3 -m venv /tmp/uv && /tmp/uv/bin/pip install --quiet --require-hashes "
+        "-r /tmp/tools-uv.txt && cd /project && /tmp/uv/bin/uv lock --quiet"
+    )
+    result = engine.run_once(*mounts, *env, "--network", "host", image, "bash", "-c", script)
+    assert result.returncode == 0, result.stderr[-3000:]
     return dest

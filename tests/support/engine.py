@@ -7,6 +7,7 @@ that, and resources left by sessions that died (their pid is gone) are removed a
 """
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -198,6 +199,32 @@ def base_image() -> str | None:
         check=False,
     )
     return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+@functools.cache
+def python_stand_in(version: str) -> str | None:
+    """Python X.Y's offline stand-in base (`scripts/podman.sh python X.Y`: Debian's own
+    interpreter, from the suite runtime/pythons.toml names); None where none can be had."""
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "podman.sh"), "python", version],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def python_env(version: str) -> dict[str, str]:
+    """The build's environment for a project on Python X.Y here: BASE_IMAGE_3_Y naming its
+    stand-in (skipped, or under CI failed, when none can be had)."""
+    from cloudsite.runtime import pythons
+    from tests.conftest import require
+
+    image = python_stand_in(version)
+    require(image is not None, f"an offline stand-in for Python {version} (scripts/podman.sh)")
+    assert image is not None
+    return {pythons.table()[version].variable: image}
 
 
 @contextlib.contextmanager

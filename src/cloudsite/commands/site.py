@@ -17,15 +17,22 @@ def init(ctx: Context, *, eject: bool, force: bool) -> int:
     """Detect the project, write cloudsite.toml, optionally eject the runtime layer."""
     from dataclasses import replace
 
+    from cloudsite.config import CONFIG_FILE
+    from cloudsite.project import checks
+    from cloudsite.project.detect import detect
     from cloudsite.project.init import database_reason, database_wanted
     from cloudsite.project.init import init as project_init
+    from cloudsite.project.keys import keys
 
-    project = ctx.project()
+    cfg = ctx.cfg
+    if not (cfg.project_dir / CONFIG_FILE).exists():
+        # Checked as the file init writes will have it: a project that needs a database
+        # server gets `database = true` there, not a refusal for the default's false.
+        cfg = replace(cfg, database=database_wanted(detect(cfg.source_path, keys(cfg))))
+    project = checks.project_checked(cfg)
     result = project_init(project, ctx.cfg, eject=eject, force=force)
     _project_summary(ctx, project)
-    cfg = ctx.cfg
     if result.config_written:
-        cfg = replace(cfg, database=database_wanted(project))  # what the new file says
         state = "true" if cfg.database else "false"
         ctx.ui.info(f"database = {state}: {database_reason(project)}")
     _data_warnings(ctx, project, cfg)

@@ -192,13 +192,30 @@ def _plan_project(ctx: Context) -> None:
     ctx.ui.data("")
 
 
+def _image_note(ctx: Context) -> None:
+    """Which base image the pipeline's build starts from, for the project here (when one is)."""
+    from cloudsite.errors import CloudsiteError
+    from cloudsite.runtime import pythons
+
+    if ctx.cfg.source_mode != "upload":
+        return
+    try:
+        version = ctx.project().python.version
+    except CloudsiteError:
+        return  # `template` alone needs no project; plan and up say what is wrong with it
+    image = pythons.table()[version].image
+    ctx.ui.info(f"the pipeline builds the image for Python {version} on {image}")
+
+
 def template(ctx: Context, *, parameters: bool) -> int:
     from cloudsite import template as tpl
 
     if not parameters:
         ctx.ui.data(tpl.template_text().rstrip("\n"))
+        _image_note(ctx)
         return 0
     params = ctx.preflight()
+    _image_note(ctx)
     if not ctx.cfg.certificate_arn:
         ctx.ui.info(
             "CertificateArn: `cloudsite up` fills it in (a certificate it requests or imports)"

@@ -26,8 +26,11 @@ from typing import Any, Final
 from cloudsite.errors import ProjectError
 from cloudsite.project import manifests
 from cloudsite.project.data import Data, data_facts
-from cloudsite.project.manifests import Dependencies, PythonChoice
+from cloudsite.project.manifests import Dependencies
 from cloudsite.project.pysource import SettingsFacts, settings_module_named
+from cloudsite.project.python import PythonChoice
+from cloudsite.project.python import choose as choose_python
+from cloudsite.runtime import pythons
 
 MAX_DEPTH: Final = 3
 # Folders that hold no project code: virtualenvs, installed packages, build output, caches.
@@ -145,6 +148,7 @@ class Project:
                 f"{self.python.version}  "
                 f"({self.python.source}{': ' + self.python.asked if self.python.asked else ''})",
             ),
+            ("base image", _base_image(self.python.version)),
             (
                 "database",
                 ("needs " if self.database.needed else "")
@@ -214,7 +218,7 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
     )
     if manifest_root != root:
         deps = _rebased(deps, manifest_root.relative_to(root).as_posix())
-    python = manifests.python_version(manifest_root, configured=keys.python_version)
+    python = choose_python(manifest_root, configured=keys.python_version)
     storage = _static_storage(facts)
     uses = _uses(deps, facts)
     return Project(
@@ -240,8 +244,19 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         ),
         dockerfile=(root / "Dockerfile").is_file(),
         django_version=facts.django_version,
-        notes=tuple(_notes(facts, deps, dockerfile=(root / "Dockerfile").is_file())),
+        notes=(
+            *python.warnings,
+            *_notes(facts, deps, dockerfile=(root / "Dockerfile").is_file()),
+        ),
     )
+
+
+def _base_image(version: str) -> str:
+    """The image the pipeline's build starts from (runtime/pythons.toml), and the one
+    `cloudsite build` does here when a variable names another."""
+    pinned = pythons.table()[version].image
+    image, source = pythons.base_image(version)
+    return pinned if source == "pinned" else f"{pinned}  (here: {image}, from {source})"
 
 
 def _writes(data: Data) -> str:

@@ -19,6 +19,7 @@ from cloudsite.errors import UsageError
 from cloudsite.project.data import media_choice
 from cloudsite.project.detect import Project
 from cloudsite.project.shipment import FOLDER, project_json, runtime_in_use
+from cloudsite.runtime import pythons
 
 GITIGNORE = "# cloudsite's local state (cloudsite local, build logs) is never committed.\nlocal/\n"
 
@@ -43,7 +44,12 @@ def config_text(project: Project, cfg: Config) -> str:
     ]
     if project.dependencies.manifest:
         lines.append(f'# requirements = "{project.dependencies.manifest}"')
-    lines.append(f'# python_version = "{project.python.version}"')
+    python = project.python
+    base = pythons.table()[python.version].tag
+    asked = f"{python.source}: {python.asked}" if python.asked else python.source
+    lines.append(f"# Python {python.version} ({asked}), built on {base}.")
+    lines += [f"# warning: {warning}" for warning in python.warnings]
+    lines.append(f'# python_version = "{python.version}"')
     lines += ["", f"# {database_reason(project)}."]
     lines.append(f"database = {'true' if database_wanted(project) else 'false'}")
     choice, why = media_choice(project.data, "auto")

@@ -1,12 +1,10 @@
-"""A project's dependency manifest and its Python version, found from its files.
+"""A project's dependency manifest, found from its files (its Python: project/python.py).
 
 dependencies(root, ...)  which manifest the image installs from, and the files it needs:
                          requirements.txt (or the production one of requirements/*.txt),
                          pyproject.toml with uv.lock, poetry.lock or pdm.lock, or PEP 621
                          dependencies alone, Pipfile.lock; else Django from startproject's
                          header, else an error
-python_version(root, ...)  the Python the project asks for, checked against the ones the
-                         image can be built with (SUPPORTED_PYTHONS)
 """
 
 import json
@@ -14,18 +12,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from cloudsite.errors import ProjectError
-
-# The Pythons an image can be built with: Debian's own, one per Debian release, so the base
-# image and the interpreter come from the same signed archive. Newest first.
-SUPPORTED_PYTHONS: Final = ("3.13",)
-DEFAULT_PYTHON: Final = SUPPORTED_PYTHONS[0]
 
 # requirements/*.txt: the file whose name says production, or else the one base file beside
 # files that are clearly not for production.
@@ -277,77 +269,3 @@ def _pipfile(root: Path) -> Dependencies:
         files=("Pipfile.lock",),
         names=frozenset(canonicalize_name(name) for name in default),
     )
-
-
-@dataclass(frozen=True)
-class PythonChoice:
-    version: str  # one of SUPPORTED_PYTHONS
-    source: str  # where the project asked for it, or "default"
-    asked: str  # what it asked for, as written
-
-
-def python_version(root: Path, *, configured: str) -> PythonChoice:
-    """The Python to build with. A pin that no supported Python meets is an error."""
-    if configured:
-        if configured not in SUPPORTED_PYTHONS:
-            raise ProjectError(
-                "python_version",
-                f"'{configured}' is not a Python cloudsite builds ({', '.join(SUPPORTED_PYTHONS)})",
-                hint=f'set python_version = "{DEFAULT_PYTHON}"',
-            )
-        return PythonChoice(configured, "python_version", configured)
-    for source, asked in _asked(root):
-        version = _satisfying(asked)
-        if version is None:
-            raise ProjectError(
-                "python_version",
-                f"{source} asks for Python {asked}, and cloudsite builds only "
-                f"{', '.join(SUPPORTED_PYTHONS)} (Debian's own, from the base image's archive)",
-                hint=f"to build with {DEFAULT_PYTHON} anyway, set "
-                f'python_version = "{DEFAULT_PYTHON}" '
-                "in cloudsite.toml (after checking the project runs on it)",
-            )
-        return PythonChoice(version, source, asked)
-    return PythonChoice(DEFAULT_PYTHON, "default", "")
-
-
-def _asked(root: Path) -> list[tuple[str, str]]:
-    """(file, what it asks for), most specific first."""
-    found: list[tuple[str, str]] = []
-    version_file = root / ".python-version"
-    if version_file.is_file():
-        for line in version_file.read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                found.append((".python-version", line.strip().removeprefix("cpython-")))
-                break
-    runtime = root / "runtime.txt"
-    if runtime.is_file():
-        text = runtime.read_text().strip()
-        if text.startswith("python-"):
-            found.append(("runtime.txt", text.removeprefix("python-")))
-    tools = root / ".tool-versions"
-    if tools.is_file():
-        for line in tools.read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[0] == "python":
-                found.append((".tool-versions", parts[1]))
-    pyproject = _pyproject(root / "pyproject.toml")
-    if pyproject and (requires := pyproject.get("project", {}).get("requires-python")):
-        found.append(("pyproject.toml requires-python", str(requires)))
-    return found
-
-
-def _satisfying(asked: str) -> str | None:
-    """The newest supported Python that `asked` admits: a version ("3.13", "3.13.1") or a
-    PEP 440 specifier (">=3.11")."""
-    if re.fullmatch(r"\d+\.\d+(\.\d+)?", asked):
-        minor = ".".join(asked.split(".")[:2])
-        return minor if minor in SUPPORTED_PYTHONS else None
-    try:
-        specifier = SpecifierSet(asked)
-    except InvalidSpecifier:
-        return None
-    for version in SUPPORTED_PYTHONS:
-        if specifier.contains(f"{version}.0") or specifier.contains(f"{version}.99"):
-            return version
-    return None

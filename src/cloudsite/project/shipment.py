@@ -25,15 +25,14 @@ FOLDER: Final = ".cloudsite"
 NOT_SHIPPED: Final = ("__pycache__", ".pyc", ".in")
 EXECUTABLE: Final = ("bin/", "hooks/", "build.py")
 
-# Compiled dependencies with no wheel, and what they need: at build time, and at run time.
+# Compiled dependencies with no wheel, and what they need beyond the build stage's own C
+# toolchain and Python headers: at build time, and at run time (the image build also finds
+# and installs what any extension links: runtime/libs.py).
 NATIVE: Final = {
-    "psycopg[c]": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
-    "psycopg-c": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
-    "psycopg2": (("gcc", "libc6-dev", "libpq-dev", "python{v}-dev"), ("libpq5",)),
-    "mysqlclient": (
-        ("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev", "python{v}-dev"),
-        ("libmariadb3",),
-    ),
+    "psycopg[c]": (("libpq-dev",), ("libpq5",)),
+    "psycopg-c": (("libpq-dev",), ("libpq5",)),
+    "psycopg2": (("libpq-dev",), ("libpq5",)),
+    "mysqlclient": (("default-libmysqlclient-dev",), ("libmariadb3",)),
 }
 
 
@@ -91,7 +90,7 @@ def native_packages(project: Project) -> tuple[set[str], set[str]]:
     run: set[str] = set()
     for name, (at_build, at_run) in NATIVE.items():
         if name in project.dependencies.names:
-            build |= {p.format(v=project.python.version) for p in at_build}
+            build |= set(at_build)
             run |= set(at_run)
     return build, run
 

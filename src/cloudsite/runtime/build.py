@@ -23,7 +23,8 @@ collectstatic, a dependency) ends with one `error:` line and a `hint:`, and exit
 failure exits 1.
 
 Reads:
-  BASE_IMAGE               optional: the base image (default: the Dockerfile's pinned Debian)
+  BASE_IMAGE_3_X           optional: a local base image for Python 3.X (default: its pin in
+                           pythons.toml); BASE_IMAGE still names the default version's
   PIP_INDEX_URL            optional: a package index mirror (default PyPI); hashes still apply
   CLOUDSITE_ENGINE         optional: docker or podman (default: Docker if it answers)
   CLOUDSITE_BUILD_NETWORK  optional: the build's network (host reaches a loopback mirror)
@@ -46,10 +47,15 @@ import time
 from pathlib import Path
 
 RUNTIME = Path(__file__).resolve().parent
+sys.path.insert(0, str(RUNTIME))  # pythons.py, beside this file in the source zip too
+import pythons  # type: ignore[import-not-found]  # noqa: E402
+
 PYTHON_FILES = ("*.py", "deployments/**/*.py")
 # ECR's rule for tags; `latest` is refused because the stack's ECR tags are immutable.
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-MARK = re.compile(r"cloudsite: (error|hint|warning): (.*)$")
+# A line the build stage printed (BuildKit prefixes its step and time), not one echoed in
+# a RUN instruction's text.
+MARK = re.compile(r"^(?:#\d+ [\d.]+ )?cloudsite: (error|hint|warning): (.*)$")
 
 
 class BuildError(Exception):
@@ -118,6 +124,8 @@ def build(args: argparse.Namespace) -> int:
             command += options + labels + build_arguments(project)
             kind = project["dependencies"]["kind"]
             python = project["python"]
+            base = reachable_base(engine, python)
+            command += ["--build-arg", f"BASE_IMAGE={base}"]
             msg(f"build: {args.image} with {engine} (Python {python}, {kind} dependencies)")
             run_build([*command, str(context)], engine=engine)
     seconds = time.monotonic() - started
@@ -167,6 +175,7 @@ def stage(source: Path, project: dict, context: Path) -> Path:
     deps = context / "deps"
     (deps / "project").mkdir(parents=True)
     shutil.copy2(RUNTIME / "deps.py", deps / "deps.py")
+    shutil.copy2(RUNTIME / "libs.py", deps / "libs.py")
     shutil.copytree(
         RUNTIME / "requirements", deps / "runtime", ignore=shutil.ignore_patterns("*.in")
     )
@@ -192,7 +201,7 @@ def stage(source: Path, project: dict, context: Path) -> Path:
             target = package / path.relative_to(RUNTIME)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    for unused in ("build.py", "deps.py"):
+    for unused in ("build.py", "deps.py", "libs.py", "pythons.py"):
         (package / unused).unlink(missing_ok=True)
     shutil.copytree(RUNTIME / "bin", layer / "bin")
     for script in (layer / "bin").iterdir():
@@ -221,10 +230,44 @@ def build_arguments(project: dict) -> list[str]:
         "--build-arg", f"SYSTEM_PACKAGES={' '.join(project.get('system_packages', []))}",
         "--build-arg", f"BUILD_PACKAGES={' '.join(project.get('build_packages', []))}",
     ]  # fmt: skip
-    for variable in ("BASE_IMAGE", "PIP_INDEX_URL"):
-        if os.environ.get(variable):
-            args += ["--build-arg", f"{variable}={os.environ[variable]}"]
+    if os.environ.get("PIP_INDEX_URL"):
+        args += ["--build-arg", f"PIP_INDEX_URL={os.environ['PIP_INDEX_URL']}"]
     return args
+
+
+def reachable_base(engine: str, version: str) -> str:
+    """The base image for Python `version` (pythons.base_image), present in the engine or
+    pulled now; else one line that says so and names the variable for a local one."""
+    if version not in pythons.table():
+        raise BuildError(
+            f"project.json asks for Python {version}, which pythons.toml does not list",
+            f"cloudsite builds {', '.join(pythons.table())}",
+            code=2,
+        )
+    image, source = pythons.base_image(version)
+    variable = pythons.table()[version].variable
+    if _answers([engine, "image", "inspect", image]):
+        return image
+    msg(f"base: pulling {image} (Python {version}, {source})")
+    try:
+        pulled = subprocess.run(
+            [engine, "pull", image], capture_output=True, text=True, timeout=900, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pulled = subprocess.CompletedProcess([], 1, "", "no answer in 900 s")
+    if pulled.returncode == 0:
+        return image
+    lines = [line.strip() for line in pulled.stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else f"{engine} pull exited {pulled.returncode}"
+    # The engine's own words, without the reference it repeats: "lookup ...: no such host".
+    last = re.sub(r"\S*@sha256:[0-9a-f]{64}:?|^Error: |initializing source ", "", last)
+    reason = re.sub(r"\s+", " ", last).strip(" :")
+    raise BuildError(
+        f"the base image for Python {version} can't be reached: {image} ({reason[-160:]})",
+        f"set {variable} to a local image with Python {version} "
+        "(docs/your-project.md#python-versions)",
+        code=2,
+    )
 
 
 def build_labels(project: dict, *, revision: str) -> list[str]:

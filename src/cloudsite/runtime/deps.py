@@ -28,6 +28,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEPS = Path(__file__).resolve().parent
@@ -69,14 +70,22 @@ def fail(what: str, hint: str = "") -> None:
 
 
 def run(
-    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    argv: list[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    retry: Callable[[str], bool] | None = None,
 ) -> str:
-    """Run a command, its output shown; on failure, one line naming what failed."""
+    """Run a command, its output shown; on failure, one line naming what failed (unless
+    `retry(output)` mends the cause and says to run it again, once)."""
     print(f"==> {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}", file=sys.stderr, flush=True)
     result = subprocess.run(
         argv, cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False
     )
     sys.stderr.write(result.stdout[-20000:] + result.stderr[-20000:])
+    if result.returncode != 0 and retry and retry(result.stdout + result.stderr):
+        return run(argv, what=what, cwd=cwd, env=env)
     if result.returncode != 0:
         fail(f"{what} (exit {result.returncode})", _hint(result.stdout + result.stderr))
     return result.stdout
@@ -125,6 +134,21 @@ def installed() -> set[str]:
     return {canonical(name) for name in out.stdout.split()}
 
 
+def required_by_others(name: str) -> bool:
+    """Some installed distribution names `name` among its requirements."""
+    code = (
+        "import importlib.metadata as m, re, sys\n"
+        "wanted = sys.argv[1]\n"
+        "found = [d.metadata['Name'] for d in m.distributions() for r in (d.requires or [])\n"
+        "         if re.split(r'[ ;<>=!~\\[(]', r, 1)[0].lower().replace('_', '-') == wanted]\n"
+        "print(len(found))"
+    )
+    out = subprocess.run(
+        [str(VENV / "bin" / "python"), "-c", code, name], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip() or 0) > 0
+
+
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -148,8 +172,9 @@ def install_lock(path: Path, *, skip: set[str]) -> list[str]:
         return []
     partial = REQUIREMENTS.with_suffix(f".{path.stem}.txt")
     partial.write_text("\n".join(wanted.values()) + "\n")
+    before = installed()
     pip("--require-hashes", "--no-deps", "-r", str(partial))
-    return sorted(wanted)
+    return sorted(installed() - before)  # not what a marker left out (tzdata on Windows)
 
 
 def project_requirements(spec: dict) -> None:
@@ -178,10 +203,32 @@ def project_requirements(spec: dict) -> None:
         argv = [str(TOOLS / "bin" / EXPORT[kind][0]), *EXPORT[kind][1:]]
         folder = (project / deps["manifest"]).parent
         env = dict(ENV, POETRY_VIRTUALENVS_CREATE="false", PDM_CHECK_UPDATE="false")
-        run(argv, what=f"{kind} export of {deps['manifest']}", cwd=folder, env=env)
+        what = f"{kind} export of {deps['manifest']}"
+        run(argv, what=what, cwd=folder, env=env, retry=the_uv_asked_for if kind == "uv" else None)
         pip("--require-hashes", "--no-deps", "-r", str(REQUIREMENTS))
     else:
         fail(f"deps.json: '{kind}' is not a kind of manifest this build knows")
+
+
+def the_uv_asked_for(output: str) -> bool:
+    """A project's `[tool.uv] required-version` that cloudsite's own uv does not meet: the uv
+    it asks for, from the index (no hash can be known for a range), into the tools' venv;
+    True when there is one to run the export again with."""
+    asked = re.search(r"Required uv version `([^`]+)` does not match", output)
+    if not asked:
+        return False
+    spec = asked.group(1)
+    print(
+        f"cloudsite: warning: the project asks for uv {spec} ([tool.uv] required-version): "
+        "installing it from the index, unhashed, for the export alone",
+        file=sys.stderr,
+        flush=True,
+    )
+    run(
+        [str(TOOLS / "bin" / "pip"), "install", "--no-cache-dir", f"uv{spec}"],
+        what=f"installing uv{spec}",
+    )
+    return True
 
 
 def pipfile_requirements(lock: Path) -> None:
@@ -232,8 +279,12 @@ def main() -> None:
     )
     if check.returncode != 0:
         print(f"cloudsite: warning: pip check: {check.stdout.strip()}", file=sys.stderr)
-    # What a running site never uses: pip itself and the translations' source catalogues.
-    run([str(VENV / "bin" / "pip"), "uninstall", "--yes", "pip"], what="removing pip")
+    # What a running site never uses: pip itself, the setuptools that venv seeds before
+    # Python 3.12 when nothing installed requires it, and the translations' source catalogues.
+    unused = ["pip"]
+    if "setuptools" in have and not required_by_others("setuptools"):
+        unused.append("setuptools")
+    run([str(VENV / "bin" / "pip"), "uninstall", "--yes", *unused], what="removing pip")
     for po in VENV.rglob("*.po"):
         po.unlink()
     run(

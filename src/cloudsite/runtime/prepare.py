@@ -72,6 +72,13 @@ def load_settings(project: dict[str, Any]) -> list[str]:
                 "cloudsite.toml gives it to the build and to the site (a secret belongs in SSM "
                 "or Secrets Manager, read at run time)",
             )
+        if library := missing_library(error):
+            fail(
+                f"settings: importing {module} failed: {library} is missing: compiled code the "
+                "project imports loads it",
+                f"add the Debian package that ships {library} to system_packages in "
+                f"cloudsite.toml ({SEARCH.format(library)})",
+            )
         if isinstance(error, ModuleNotFoundError):
             fail(
                 f"settings: importing {module} failed: no module named {error.name!r}",
@@ -83,6 +90,20 @@ def load_settings(project: dict[str, Any]) -> list[str]:
             "the settings must import with DEBUG off and no database; the traceback above says "
             "where",
         )
+
+
+SEARCH = "https://packages.debian.org/search?searchon=contents&keywords={}"
+_LIBRARY = re.compile(r"([\w.+-]+\.so(?:\.[\d.]+)?): cannot open shared object file")
+
+
+def missing_library(error: BaseException) -> str:
+    """The shared library the loader could not find, when that is why an import failed."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if match := _LIBRARY.search(str(seen)):
+            return match.group(1)
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def _first_line(error: BaseException) -> str:
@@ -101,6 +122,13 @@ def import_application(project: dict[str, Any]) -> Any:
         return wsgi.load(project)
     except Exception as error:
         traceback.print_exc()
+        if library := missing_library(error):
+            fail(
+                f"application: importing {project['application']} failed: {library} is "
+                "missing: compiled code the project imports loads it",
+                f"add the Debian package that ships {library} to system_packages in "
+                f"cloudsite.toml ({SEARCH.format(library)})",
+            )
         fail(
             f"application: importing {project['application']} failed: {type(error).__name__}: "
             f"{_first_line(error)}",

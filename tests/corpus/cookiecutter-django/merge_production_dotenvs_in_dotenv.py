@@ -1,5 +1,10 @@
-from collections.abc import Sequence
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 BASE_DIR = Path(__file__).parent.resolve()
 PRODUCTION_DOTENVS_DIR = BASE_DIR / ".envs" / ".production"

@@ -1,7 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 
-from my_site.users.models import User
 from my_site.users.tests.factories import UserFactory
+
+if TYPE_CHECKING:
+    from my_site.users.models import User
 
 
 @pytest.fixture(autouse=True)

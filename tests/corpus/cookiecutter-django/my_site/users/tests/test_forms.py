@@ -1,9 +1,15 @@
 """Module for all Form Tests."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from my_site.users.forms import UserAdminCreationForm
-from my_site.users.models import User
+
+if TYPE_CHECKING:
+    from my_site.users.models import User
 
 
 class TestUserAdminCreationForm:
