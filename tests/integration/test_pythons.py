@@ -27,7 +27,7 @@ from tests.support.servers import ROOT
 
 pytestmark = [pytest.mark.engine, pytest.mark.network]
 # The versions rehearsed here that no corpus project of test_corpus.py pins (3.11, 3.13 and
-# 3.14 each have one); bench/pythons.py reports every version's size and build times.
+# 3.14 each have one); bench/python_versions.py reports every version's size and build times.
 REHEARSED = sorted(
     {v for v, p in pythons.table().items() if p.stand_in} - {"3.11", pythons.DEFAULT, "3.14"}
 )

@@ -3,7 +3,7 @@
 the build time, cold (every layer of that base built) and warm (a one-line change). Prints
 them; asserts nothing.
 
-    .venv/bin/python bench/pythons.py [--only 3.14]
+    .venv/bin/python bench/python_versions.py [--only 3.14]
 
 Each build is `cloudsite build` as a user runs it, with podman, on the offline stand-in that
 `scripts/podman.sh python X.Y` makes from Debian's packages (BASE_IMAGE_3_Y).
