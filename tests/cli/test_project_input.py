@@ -172,3 +172,39 @@ def test_bad_project_keys_exit_2_without_calling_aws(
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(f"error: {key}: ") and text in lines[0], result.stderr
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "case", ["two manage.py", "no dependency manifest", "a package named cloudsite"]
+)
+def test_init_writes_the_file_for_a_project_it_found_naming_the_key_and_plan_refuses(
+    project: Path, recorder: Recorder, case: str
+) -> None:
+    """init never refuses a Django project it found: what needs settling is a warning, and a
+    `# warning:` line with the key in the cloudsite.toml it writes; build (and plan, up) is
+    what refuses."""
+    change, key, why = CASES[case]
+    (project / "cloudsite.toml").unlink(missing_ok=True)
+    change(project)
+    result = invoke("init", env=recorder.env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(f"warning: {key}: ") and why in result.stderr
+    written = (project / "cloudsite.toml").read_text()
+    warning = next(line for line in written.splitlines() if line.startswith("# warning: "))
+    assert why in warning and f"\n# {key}: " in written
+    assert 'name = "' in written
+    built = invoke("build", env=recorder.env)  # refused before any engine or AWS call
+    assert built.exit_code == 2
+    assert built.stderr.startswith(f"error: {key}: ") and why in built.stderr
+    assert recorder.requests == []
+
+
+def test_init_refuses_where_there_is_no_project_or_its_python_cannot_be(
+    project: Path, recorder: Recorder
+) -> None:
+    for case in ("not a Django project", "a Python it cannot build", "two pins that disagree"):
+        (project / "cloudsite.toml").unlink(missing_ok=True)
+        CASES[case][0](project)
+        result = invoke("init", env=recorder.env)
+        assert result.exit_code == 2, (case, result.stderr)
+        assert not (project / "cloudsite.toml").exists(), case

@@ -18,18 +18,35 @@ def init(ctx: Context, *, eject: bool, force: bool) -> int:
     from dataclasses import replace
 
     from cloudsite.config import CONFIG_FILE
+    from cloudsite.errors import ProjectError
     from cloudsite.project import checks
     from cloudsite.project.detect import detect
-    from cloudsite.project.init import database_reason, database_wanted
+    from cloudsite.project.init import (
+        database_reason,
+        database_wanted,
+        unsettled_is_written,
+        unsettled_text,
+    )
     from cloudsite.project.init import init as project_init
     from cloudsite.project.keys import keys
 
     cfg = ctx.cfg
-    if not (cfg.project_dir / CONFIG_FILE).exists():
-        # Checked as the file init writes will have it: a project that needs a database
-        # server gets `database = true` there, not a refusal for the default's false.
-        cfg = replace(cfg, database=database_wanted(detect(cfg.source_path, keys(cfg))))
-    project = checks.project_checked(cfg)
+    config = cfg.project_dir / CONFIG_FILE
+    try:
+        if not config.exists():
+            # Checked as the file init writes will have it: a project that needs a database
+            # server gets `database = true` there, not a refusal for the default's false.
+            cfg = replace(cfg, database=database_wanted(detect(cfg.source_path, keys(cfg))))
+        project = checks.project_checked(cfg)
+    except ProjectError as error:
+        if config.exists() or not unsettled_is_written(error):
+            raise
+        # A Django project was found, and something in it needs a key: the file says which.
+        config.write_text(unsettled_text(cfg, error))
+        ctx.ui.warn(f"{error.what}: {error.why}", hint=error.hint)
+        ctx.ui.done(f"wrote {CONFIG_FILE}, with the `{error.what}` key to settle first")
+        ctx.ui.info("next: set it there, then `cloudsite plan` says what is still missing")
+        return 0
     result = project_init(project, ctx.cfg, eject=eject, force=force)
     _project_summary(ctx, project)
     if result.config_written:

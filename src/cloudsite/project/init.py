@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from cloudsite.config import CONFIG_FILE, Config
-from cloudsite.errors import UsageError
+from cloudsite.errors import ProjectError, UsageError
 from cloudsite.project.data import media_choice
 from cloudsite.project.detect import Project
 from cloudsite.project.shipment import FOLDER, project_json, runtime_in_use
@@ -63,6 +63,32 @@ def config_text(project: Project, cfg: Config) -> str:
             "# environment = [" + ", ".join(f'"{n}=..."' for n in project.required_env) + "]",
         ]
     return "\n".join(lines) + "\n"
+
+
+def unsettled_is_written(error: ProjectError) -> bool:
+    """init writes cloudsite.toml for a Django project it found whatever needs settling in it,
+    except where there is no project, or the Python its files ask for cannot be built (two
+    pins that disagree, a version outside the list: the files must change, not a key)."""
+    return error.what not in ("python_version", "source_dir") and not error.why.startswith(
+        "not a Django project"
+    )
+
+
+def unsettled_text(cfg: Config, error: ProjectError) -> str:
+    """A cloudsite.toml for a project with something to settle: the name, the finding as a
+    warning, and the key that settles it; `init` again, once it is set, says the rest."""
+    return "\n".join(
+        [
+            "# cloudsite's configuration for this project; every key: cloudsite.example.toml.",
+            f'name = "{cfg.name}"',
+            "",
+            f"# warning: {error.why}",
+            f"# {error.what}: {error.hint}" if error.hint else f"# set {error.what}",
+            "# Then `cloudsite plan` checks the rest; for the file init writes with every",
+            "# detection, delete this one and run `cloudsite init` again.",
+            "",
+        ]
+    )
 
 
 MEDIA_LINES: Final = {
