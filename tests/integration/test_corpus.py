@@ -57,6 +57,11 @@ class Case:
     media: bool = False  # it stores files: its uploads go to the stack's bucket (docs/data.md)
     python: str = "3.13"  # the Python its own files pin (3.13: the default's base)
 
+    @property
+    def server(self) -> bool:
+        """It gets a PostgreSQL server: it needs one, or its configuration asks for one."""
+        return self.database or "database = true" in self.config
+
 
 def _on_314(dest: Path, engine: Engine) -> None:
     """Today's cookiecutter-django with its uv.lock, made by uv on Python 3.14's stand-in."""
@@ -68,9 +73,12 @@ CASES = {
         lambda dest, _: startproject(dest), 'name = "startproject"\n', "mysite.settings",
         "startproject", 404, "/admin/login/",
     ),
+    # database = true, as init writes it for Wagtail (it writes): the same dependency layer
+    # as test_local.py's Wagtail rehearsal, which then reuses it
     "wagtail": Case(
-        lambda dest, _: wagtail_start(dest), 'name = "wagtail"\n', "mysite.settings.production",
-        "requirements", 200, "/django-admin/login/", media=True,
+        lambda dest, _: wagtail_start(dest), 'name = "wagtail"\ndatabase = true\n',
+        "mysite.settings.production", "requirements", 200, "/django-admin/login/",
+        media=True,
     ),
     "lithium": Case(
         lambda dest, _: uv_lock(vendored("lithium", dest)), 'name = "lithium"\n',
@@ -145,7 +153,7 @@ def deployed(
     bundle = tmp / "bundle"
     build(engine, source, image=f"{repository}:v1", env=build_env, push=True, bundle=bundle)
     with ExitStack() as stack:
-        database = stack.enter_context(fresh_database()) if case.database else ""
+        database = stack.enter_context(fresh_database()) if case.server else ""
         instance, group = _instance(
             engine, aws, tmp, name=f"corpus-{name}", database=database, media=case.media
         )
@@ -213,7 +221,7 @@ def test_the_build_reports_its_checks_and_the_layer_s_changes(deployed: Deployed
     assert "check --deploy: 0 issue(s)" in log, log[-3000:]
     assert re.search(r"settings: \S+ through the production layer \(\d+ changes\)", log)
     assert "DEBUG = False: off in production" in log or "DEBUG" not in log
-    if not deployed.case.database:  # a database server's site is not asked for / at build time
+    if not deployed.case.server:  # a database server's site is not asked for / at build time
         assert f"first requests: GET / {deployed.case.home}" in log
     stored = "STORAGES['default'] = S3Storage in cloudsite-build" in log
     assert stored is deployed.case.media, log[-3000:]
