@@ -13,6 +13,7 @@ from typing import Final
 
 from cloudsite.errors import OperationError
 from cloudsite.local.engine import LocalEngine
+from cloudsite.runtime import pythons
 
 DOCKERFILE: Final = """\
 # PostgreSQL for `cloudsite local`: Debian's own, as the site's image is.
@@ -25,11 +26,8 @@ USER postgres
 ENTRYPOINT ["/bin/sh", "/usr/local/bin/postgres.sh"]
 CMD ["serve"]
 """
-# The runtime layer's own pin (runtime/Dockerfile's BASE_IMAGE).
-BASE: Final = (
-    "public.ecr.aws/docker/library/debian:trixie-slim"
-    "@sha256:3a39a0592364683e6bab97937b72cad5a8fa6dcbbee90edb3bb48c7f8e94f258"
-)
+# The runtime layer's own pin for its default Python (runtime/pythons.toml): Debian trixie.
+BASE: Final = pythons.table()[pythons.DEFAULT].image
 SCRIPT: Final = """\
 #!/bin/sh
 # postgres.sh init: initdb (or, over kept data, the new password) with the password on stdin;
