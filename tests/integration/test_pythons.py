@@ -10,7 +10,6 @@
 The real corpus projects on their own pins (3.11, 3.13, 3.14): tests/integration/test_corpus.py.
 """
 
-import json
 import shutil
 import subprocess
 import time
@@ -21,6 +20,7 @@ import pytest
 from cloudsite.project.detect import detect
 from cloudsite.project.shipment import native_packages
 from cloudsite.runtime import pythons
+from tests.integration.test_corpus import cloudsite_build as corpus_build
 from tests.support.corpus import startproject, uv_lock
 from tests.support.engine import Engine, python_env
 from tests.support.servers import ROOT
@@ -34,16 +34,10 @@ REHEARSED = sorted(
 
 
 def cloudsite_build(engine: Engine, root: Path, env: dict[str, str]) -> tuple[str, float, str]:
-    """`cloudsite build --json` in root: (image, its size in bytes, the build log)."""
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "cloudsite"), "build", "--tag", "py", "--json"],
-        cwd=root, env=engine.script_env(**env, CLOUDSITE_ENGINE="podman"),
-        capture_output=True, text=True, timeout=1200, check=False,
-    )  # fmt: skip
-    log = (root / ".cloudsite" / "local" / "build.log").read_text()
-    assert result.returncode == 0, result.stderr[-3000:] + log[-3000:]
-    built = json.loads(result.stdout)
-    return built["image"], built["size"], log
+    """test_corpus's `cloudsite build`, as a user runs it: (image, its size in bytes, the log)."""
+    image, log, _seconds = corpus_build(engine, root, env)
+    size = int(engine.docker("image", "inspect", "--format", "{{.Size}}", image).stdout)
+    return image, size, log
 
 
 def in_image(engine: Engine, image: str, *argv: str) -> str:

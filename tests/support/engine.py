@@ -189,30 +189,29 @@ def podman_service(tmp: Path, *, insecure_registries: Sequence[str]) -> Iterator
         log.close()
 
 
-def base_image() -> str | None:
-    """The local Debian base (scripts/podman.sh builds and imports it once); None if it can't."""
+def _podman_sh(*args: str) -> str | None:
+    """What `scripts/podman.sh ARGS` prints (an image, built and imported first if need be);
+    None when it cannot."""
     result = subprocess.run(
-        [str(ROOT / "scripts" / "podman.sh"), "base"],
+        [str(ROOT / "scripts" / "podman.sh"), *args],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
     return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def base_image() -> str | None:
+    """The local Debian base (scripts/podman.sh builds and imports it once); None if it can't."""
+    return _podman_sh("base")
 
 
 @functools.cache
 def python_stand_in(version: str) -> str | None:
     """Python X.Y's offline stand-in base (`scripts/podman.sh python X.Y`: Debian's own
     interpreter, from the suite runtime/pythons.toml names); None where none can be had."""
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "podman.sh"), "python", version],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return _podman_sh("python", version)
 
 
 def python_env(version: str) -> dict[str, str]:

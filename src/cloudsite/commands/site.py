@@ -33,11 +33,13 @@ def init(ctx: Context, *, eject: bool, force: bool) -> int:
     cfg = ctx.cfg
     config = cfg.project_dir / CONFIG_FILE
     try:
+        found = None
         if not config.exists():
             # Checked as the file init writes will have it: a project that needs a database
             # server gets `database = true` there, not a refusal for the default's false.
-            cfg = replace(cfg, database=database_wanted(detect(cfg.source_path, keys(cfg))))
-        project = checks.project_checked(cfg)
+            found = detect(cfg.source_path, keys(cfg))
+            cfg = replace(cfg, database=database_wanted(found))
+        project = checks.project_checked(cfg, found)
     except ProjectError as error:
         if config.exists() or not unsettled_is_written(error):
             raise

@@ -10,9 +10,10 @@ from cloudsite.project.keys import keys
 from cloudsite.project.shipment import FOLDER
 
 
-def project_checked(cfg: Config) -> Project:
-    """Detect the project in source_dir, and check it against the configuration."""
-    project = detect(cfg.source_path, keys(cfg))
+def project_checked(cfg: Config, found: Project | None = None) -> Project:
+    """Detect the project in source_dir (unless `found` is it already), and check it against
+    the configuration."""
+    project = found or detect(cfg.source_path, keys(cfg))
     if cfg.dockerfile and not (project.root / cfg.dockerfile).is_file():
         raise ProjectError(
             "dockerfile",

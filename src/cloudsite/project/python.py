@@ -44,11 +44,17 @@ class PythonChoice:
 
 
 @dataclass(frozen=True)
-class _Pin:
+class _Exact:
+    source: str  # the file
+    asked: str  # as written there
+    version: str  # its minor version, "3.12"
+
+
+@dataclass(frozen=True)
+class _Range:
     source: str
     asked: str
-    exact: str = ""  # "3.12" for an exact pin
-    admits: SpecifierSet | None = None  # for a range
+    admits: SpecifierSet
 
 
 def choose(root: Path, *, configured: str, today: date | None = None) -> PythonChoice:
@@ -61,15 +67,15 @@ def choose(root: Path, *, configured: str, today: date | None = None) -> PythonC
                 f"'{configured}' is not a Python cloudsite builds ({_listed()})",
                 hint=f'set python_version = "{DEFAULT}", or one of the others',
             )
-        asked = [p for p in exact if p.exact != configured]
-        asked += [p for p in ranges if p.admits is not None and not _admits(p.admits, configured)]
+        asked: list[_Exact | _Range] = [p for p in exact if p.version != configured]
+        asked += [p for p in ranges if not _admits(p.admits, configured)]
         notes += [
             f"python_version = {configured} in cloudsite.toml overrides {p.source} ({p.asked})"
             for p in asked
         ]
         return _choice(configured, "python_version", configured, notes, today)
     for pin in exact:
-        if pin.exact not in SUPPORTED:
+        if pin.version not in SUPPORTED:
             raise ProjectError(
                 "python_version",
                 f"{pin.source} asks for Python {pin.asked}, and cloudsite builds {_listed()}",
@@ -78,25 +84,24 @@ def choose(root: Path, *, configured: str, today: date | None = None) -> PythonC
     if exact:
         first = exact[0]
         for other in exact[1:]:
-            if other.exact != first.exact:
+            if other.version != first.version:
                 raise ProjectError(
                     "python_version",
                     f"{first.source} asks for Python {first.asked} and {other.source} for "
                     f"{other.asked}",
                     hint="make the two files agree on one version",
                 )
-        for pin in ranges:
-            assert pin.admits is not None
-            if not _admits(pin.admits, first.exact):
+        for span in ranges:
+            if not _admits(span.admits, first.version):
                 raise ProjectError(
                     "python_version",
-                    f"{first.source} asks for Python {first.asked} and {pin.source} for "
-                    f"{pin.asked}, which excludes it",
+                    f"{first.source} asks for Python {first.asked} and {span.source} for "
+                    f"{span.asked}, which excludes it",
                     hint="make the two files agree on one version",
                 )
-        return _choice(first.exact, first.source, first.asked, notes, today)
+        return _choice(first.version, first.source, first.asked, notes, today)
     if ranges:
-        admitted = [v for v in SUPPORTED if all(_admits(p.admits, v) for p in ranges if p.admits)]
+        admitted = [v for v in SUPPORTED if all(_admits(p.admits, v) for p in ranges)]
         sources = " and ".join(f"{p.source} ({p.asked})" for p in ranges)
         if not admitted:
             raise ProjectError(
@@ -140,10 +145,10 @@ def _listed() -> str:
     return ", ".join(SUPPORTED)
 
 
-def _pins(root: Path) -> tuple[list[_Pin], list[_Pin], list[str]]:
+def _pins(root: Path) -> tuple[list[_Exact], list[_Range], list[str]]:
     """(exact pins, ranges, warnings), most specific first."""
-    exact: list[_Pin] = []
-    ranges: list[_Pin] = []
+    exact: list[_Exact] = []
+    ranges: list[_Range] = []
     notes: list[str] = []
 
     def version(source: str, text: str) -> None:
@@ -151,7 +156,7 @@ def _pins(root: Path) -> tuple[list[_Pin], list[_Pin], list[str]]:
         match = VERSION.fullmatch(text)
         if match:
             shown = re.sub(r"^(cpython-|python-?)", "", text)
-            exact.append(_Pin(source, shown, exact=f"{match.group(1)}.{match.group(2)}"))
+            exact.append(_Exact(source, shown, f"{match.group(1)}.{match.group(2)}"))
         elif text:
             notes.append(
                 f"{source} says '{text}', which names no CPython version: it is ignored "
@@ -160,7 +165,7 @@ def _pins(root: Path) -> tuple[list[_Pin], list[_Pin], list[str]]:
 
     def specifier(source: str, text: str) -> None:
         try:
-            ranges.append(_Pin(source, text, admits=SpecifierSet(_pep440(text))))
+            ranges.append(_Range(source, text, SpecifierSet(_pep440(text))))
         except InvalidSpecifier:
             notes.append(
                 f"{source} says '{text}', which is not a version range: it is ignored "

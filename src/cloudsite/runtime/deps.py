@@ -172,9 +172,8 @@ def install_lock(path: Path, *, skip: set[str]) -> list[str]:
         return []
     partial = REQUIREMENTS.with_suffix(f".{path.stem}.txt")
     partial.write_text("\n".join(wanted.values()) + "\n")
-    before = installed()
     pip("--require-hashes", "--no-deps", "-r", str(partial))
-    return sorted(installed() - before)  # not what a marker left out (tzdata on Windows)
+    return sorted(installed() - skip)  # not what a marker left out (tzdata on Windows)
 
 
 def project_requirements(spec: dict) -> None:

@@ -48,11 +48,11 @@ def linked(path: Path) -> dict[str, str]:
     return libraries
 
 
-def scan(venv: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """({library file outside the virtualenv: soname}, {missing soname: the files needing it}).
+def scan(venv: Path) -> tuple[set[str], dict[str, list[str]]]:
+    """({library file outside the virtualenv}, {missing soname: the files needing it}).
     A library a wheel vendors (auditwheel's `NAME.libs/`) that links a sibling by its own
     name is not missing: the extension loads the sibling first, and the loader reuses it."""
-    outside: dict[str, str] = {}
+    outside: set[str] = set()
     missing: dict[str, list[str]] = {}
     files = elf_files(venv)
     vendored = {path.name for path in files}
@@ -63,7 +63,7 @@ def scan(venv: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
             if not target:
                 missing.setdefault(soname, []).append(str(path.relative_to(venv)))
             elif not target.startswith(str(venv) + "/"):
-                outside[target] = soname
+                outside.add(target)
     return outside, missing
 
 

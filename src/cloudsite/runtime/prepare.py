@@ -72,13 +72,7 @@ def load_settings(project: dict[str, Any]) -> list[str]:
                 "cloudsite.toml gives it to the build and to the site (a secret belongs in SSM "
                 "or Secrets Manager, read at run time)",
             )
-        if library := missing_library(error):
-            fail(
-                f"settings: importing {module} failed: {library} is missing: compiled code the "
-                "project imports loads it",
-                f"add the Debian package that ships {library} to system_packages in "
-                f"cloudsite.toml ({SEARCH.format(library)})",
-            )
+        fail_if_a_library_is_missing(f"settings: importing {module}", error)
         if isinstance(error, ModuleNotFoundError):
             fail(
                 f"settings: importing {module} failed: no module named {error.name!r}",
@@ -96,14 +90,19 @@ SEARCH = "https://packages.debian.org/search?searchon=contents&keywords={}"
 _LIBRARY = re.compile(r"([\w.+-]+\.so(?:\.[\d.]+)?): cannot open shared object file")
 
 
-def missing_library(error: BaseException) -> str:
-    """The shared library the loader could not find, when that is why an import failed."""
+def fail_if_a_library_is_missing(what: str, error: BaseException) -> None:
+    """The one line for an import that failed because the loader could not find a shared
+    library: which one, and where to look for the Debian package that ships it."""
     seen: BaseException | None = error
     while seen is not None:
         if match := _LIBRARY.search(str(seen)):
-            return match.group(1)
+            library = match.group(1)
+            fail(
+                f"{what} failed: {library} is missing: compiled code the project imports loads it",
+                f"add the Debian package that ships {library} to system_packages in "
+                f"cloudsite.toml ({SEARCH.format(library)})",
+            )
         seen = seen.__cause__ or seen.__context__
-    return ""
 
 
 def _first_line(error: BaseException) -> str:
@@ -122,13 +121,7 @@ def import_application(project: dict[str, Any]) -> Any:
         return wsgi.load(project)
     except Exception as error:
         traceback.print_exc()
-        if library := missing_library(error):
-            fail(
-                f"application: importing {project['application']} failed: {library} is "
-                "missing: compiled code the project imports loads it",
-                f"add the Debian package that ships {library} to system_packages in "
-                f"cloudsite.toml ({SEARCH.format(library)})",
-            )
+        fail_if_a_library_is_missing(f"application: importing {project['application']}", error)
         fail(
             f"application: importing {project['application']} failed: {type(error).__name__}: "
             f"{_first_line(error)}",
