@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from cloudsite.errors import ConfigError
 from cloudsite.schema import Config as Config  # re-exported: modules import it from here
+from cloudsite.schema import Process, Scheduled
 
 CONFIG_FILE: Final = "cloudsite.toml"
 ENV_PREFIX: Final = "CLOUDSITE_"
@@ -99,8 +100,75 @@ def _read_file(path: Path, *, explicit: bool) -> dict[str, Any]:
     types = _types()
     for key, value in data.items():
         _check_known(key, source=path.name)
-        data[key] = _check_type(key, value, want=types[key], source=path.name)
+        if key in TABLES:
+            data[key] = TABLES[key](value, source=path.name)
+        else:
+            data[key] = _check_type(key, value, want=types[key], source=path.name)
     return data
+
+
+def _table(key: str, value: Any, *, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            key,
+            f"{value!r} is not a table (in {source})",
+            hint=f"write it as a [{key}] table at the end of {CONFIG_FILE}; see "
+            "cloudsite.example.toml",
+        )
+    return value
+
+
+def _entry(key: str, name: str, value: Any, *, fields: dict[str, type], source: str) -> Any:
+    """One entry of a table: a string (its command) or an inline table of `fields`."""
+    if isinstance(value, str):
+        return {"command": value}
+    where = f"{key}.{name}"
+    if not isinstance(value, dict):
+        raise ConfigError(
+            where,
+            f"{value!r} is neither a command nor a table (in {source})",
+            hint=f'e.g. {name} = {{ command = "..." }}',
+        )
+    for field_name, field_value in value.items():
+        if field_name not in fields:
+            raise ConfigError(
+                where,
+                f"'{field_name}' is not one of its fields (in {source})",
+                hint="its fields are " + ", ".join(fields),
+            )
+        want = fields[field_name]
+        if not isinstance(field_value, want) or isinstance(field_value, bool):
+            names = {str: "a string", int: "an integer"}
+            raise ConfigError(
+                where,
+                f"{field_name} = {field_value!r} is not {names[want]} (in {source})",
+                hint="see cloudsite.example.toml",
+            )
+    if "command" not in value:
+        raise ConfigError(
+            where, f"has no command (in {source})", hint=f'e.g. {name} = {{ command = "..." }}'
+        )
+    return value
+
+
+def _processes(value: Any, *, source: str) -> tuple[Process, ...]:
+    fields = {"command": str, "count": int}
+    return tuple(
+        Process(name=name, **_entry("processes", name, entry, fields=fields, source=source))
+        for name, entry in _table("processes", value, source=source).items()
+    )
+
+
+def _schedule(value: Any, *, source: str) -> tuple[Scheduled, ...]:
+    fields = {"command": str, "cron": str, "rate": str, "timeout_minutes": int}
+    return tuple(
+        Scheduled(name=name, **_entry("schedule", name, entry, fields=fields, source=source))
+        for name, entry in _table("schedule", value, source=source).items()
+    )
+
+
+# The keys that are TOML tables, and what reads each.
+TABLES: Final = {"processes": _processes, "schedule": _schedule}
 
 
 def _read_env(env: Mapping[str, str], *, warn: Any) -> dict[str, tuple[Any, str]]:
@@ -150,6 +218,12 @@ def _example(want: type) -> str:
 def _parse_text(key: str, text: str, *, source: str) -> Any:
     """A value given as text (an environment variable or a flag), converted to the key's type."""
     _check_known(key, source=source)
+    if key in TABLES:
+        raise ConfigError(
+            key,
+            f"is a table, which {source} cannot set",
+            hint=f"write it as a [{key}] table in {CONFIG_FILE}",
+        )
     want = _types()[key]
     if want is bool:
         lowered = text.strip().lower()

@@ -14,6 +14,32 @@ def _key(default: Any, doc: str) -> Any:
 
 
 @dataclass(frozen=True)
+class Process:
+    """One entry of [processes]: a command run as `count` containers on every instance, from
+    the web's release image, with its settings and secrets (docs/background.md)."""
+
+    name: str
+    command: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One entry of [schedule]: a management command (or a process's command) run once at
+    each time of `cron` (five fields, UTC, or EventBridge's six) or `rate` ("5 minutes")."""
+
+    name: str
+    command: str
+    cron: str = ""
+    rate: str = ""
+    timeout_minutes: int = 60
+
+    @property
+    def expression(self) -> str:
+        return f"cron({self.cron})" if self.cron else f"rate({self.rate})"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Field order is the order of the docs and the example file."""
 
@@ -77,6 +103,18 @@ class Config:
         "auto", "uploads: 'auto' (an S3 bucket if the project stores files), 's3', 'none'"
     )
     database_instance_class: str = _key("db.t4g.micro", "RDS instance class")
+    # -- background work (docs/background.md)
+    broker: str = _key(
+        "auto", "the task broker: 'auto' (with processes: redis if used, else sqs), 'sqs', "
+        "'redis', 'none'"
+    )
+    redis: str = _key(
+        "auto", "a Valkey server for REDIS_URL: 'auto' (when the settings read it), 'on', 'off'"
+    )
+    redis_node_type: str = _key("cache.t4g.micro", "ElastiCache node type of the Valkey server")
+    task_timeout_seconds: int = _key(
+        1800, "longest a task runs; the queue redelivers one unacknowledged this long"
+    )
     deletion_protection: bool = _key(True, "protect the load balancer (and database)")
     alarm_email: str = _key("", "email address that receives alarm notifications")
     log_retention_days: int = _key(365, "days CloudWatch keeps logs")
@@ -89,6 +127,13 @@ class Config:
     stack_timeout_minutes: int = _key(45, "longest wait for a stack operation")
     pipeline_timeout_minutes: int = _key(30, "longest wait for the pipeline")
     certificate_timeout_minutes: int = _key(20, "longest wait for DNS validation")
+    # -- tables, at the end of cloudsite.toml (docs/background.md)
+    processes: tuple[Process, ...] = _key(
+        (), "[processes] name = \"command\" (or {command, count}): e.g. Celery workers"
+    )
+    schedule: tuple[Scheduled, ...] = _key(
+        (), "[schedule] name = {cron or rate, command}: commands run once at each time"
+    )
     # -- not keys: where the configuration was read from
     project_dir: Path = field(default=Path("."), metadata={"key": False}, compare=False)
     sources: Mapping[str, str] = field(

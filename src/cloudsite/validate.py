@@ -46,6 +46,7 @@ def config(cfg: Config) -> Config:
     cfg = _name(cfg)
     for check in _CHECKS:
         check(cfg)
+    cfg = _background(cfg)
     if cfg.region:  # else the AWS chain gives it, checked when the session opens
         check_region(cfg, cfg.region)
     return replace(cfg, domain=cfg.domain.lower().rstrip("."))
@@ -256,6 +257,169 @@ def _database(cfg: Config) -> None:
             "media",
             "is not 'auto', 's3' or 'none'",
             "auto (the default) makes an S3 bucket when the project stores files",
+        )
+
+
+BROKERS: Final = ("auto", "sqs", "redis", "none")
+REDIS: Final = ("auto", "on", "off")
+NAME_MAX: Final = 32  # a process's or schedule's name, in container and schedule names
+# start's own commands (runtime/bin/start): a process cannot take one of their names.
+RESERVED_NAMES: Final = ("web", "migrate", "manage", "secrets", "reload", "process", "scheduled")
+# Django's own management commands, so that a schedule naming one misspelt is caught here;
+# the project's and its apps' own commands are checked when the command runs.
+DJANGO_COMMANDS: Final = frozenset(
+    "changepassword check clearsessions collectstatic compilemessages createcachetable "
+    "createsuperuser dbshell diffsettings dumpdata findstatic flush inspectdb loaddata "
+    "makemessages makemigrations migrate optimizemigration remove_stale_contenttypes "
+    "sendtestemail shell showmigrations sqlflush sqlmigrate sqlsequencereset "
+    "squashmigrations test".split()
+)
+
+
+def _background(cfg: Config) -> Config:
+    """[processes], [schedule] and the broker; returns the config with each schedule's cron
+    in the six-field form EventBridge takes."""
+    if cfg.broker not in BROKERS:
+        _fail(cfg, "broker", "is not 'auto', 'sqs', 'redis' or 'none'", "leave it at auto")
+    if cfg.redis not in REDIS:
+        _fail(cfg, "redis", "is not 'auto', 'on' or 'off'", "leave it at auto")
+    if cfg.broker == "redis" and cfg.redis == "off":
+        _fail(cfg, "broker", "needs a Valkey server, and redis = off", 'set redis = "auto"')
+    if not re.match(r"^cache\.[a-z0-9]+\.[a-z0-9]+$", cfg.redis_node_type):
+        _fail(cfg, "redis_node_type", "is not an ElastiCache node type", "e.g. cache.t4g.micro")
+    if not 30 <= cfg.task_timeout_seconds <= 43_000:
+        _fail(
+            cfg,
+            "task_timeout_seconds",
+            "is outside 30..43000",
+            "SQS hides a message for at most 12 hours; a longer job belongs in steps",
+        )
+    for process in cfg.processes:
+        _process(cfg, process)
+    names = {p.name for p in cfg.processes}
+    schedule = tuple(_scheduled(cfg, entry, names) for entry in cfg.schedule)
+    return replace(cfg, schedule=schedule)
+
+
+def _entry_name(key: str, name: str) -> None:
+    if not (name.isascii() and name.isidentifier()) or len(name) > NAME_MAX:
+        raise ConfigError(
+            f"{key}.{name}",
+            f"{name!r} is not a name cloudsite can give a {'process' if key == 'processes' else 'schedule'} "
+            f"(from cloudsite.toml)",
+            hint=f"use letters, digits and _, starting with a letter, at most {NAME_MAX}: "
+            "e.g. worker, send_digest",
+        )
+
+
+def _words(where: str, command: str) -> list[str]:
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError as err:
+        raise ConfigError(
+            where, f"{command!r} is not a command line: {err} (from cloudsite.toml)",
+            hint="check its quotes",
+        ) from None
+    if not words:
+        raise ConfigError(
+            where,
+            "its command is empty (from cloudsite.toml)",
+            hint='give the command it runs, e.g. "celery -A config.celery_app worker -l info"',
+        )
+    return words
+
+
+def _process(cfg: Config, process: Any) -> None:
+    where = f"processes.{process.name}"
+    _entry_name("processes", process.name)
+    if process.name in RESERVED_NAMES:
+        raise ConfigError(
+            where,
+            f"'{process.name}' is a name cloudsite uses itself (from cloudsite.toml)",
+            hint="name it after what it does, e.g. worker",
+        )
+    words = _words(where, process.command)
+    if not 1 <= process.count <= 16:
+        raise ConfigError(
+            where, f"count = {process.count} is outside 1..16 (from cloudsite.toml)",
+            hint="it is the number of containers on each instance",
+        )
+    beat = "beat" in words or "-B" in words or "--beat" in words
+    if beat and any(w == "celery" or w.endswith("/celery") for w in words):
+        raise ConfigError(
+            where,
+            "runs Celery beat, which would run once on every instance and repeat each task "
+            "(from cloudsite.toml)",
+            hint="put the periodic tasks in [schedule], which runs each once (docs/background.md)",
+        )
+
+
+def _scheduled(cfg: Config, entry: Any, processes: set[str]) -> Any:
+    from cloudsite import cron
+
+    where = f"schedule.{entry.name}"
+    _entry_name("schedule", entry.name)
+    if bool(entry.cron) == bool(entry.rate):
+        raise ConfigError(
+            where,
+            "needs either cron or rate, not both or neither (from cloudsite.toml)",
+            hint='e.g. { cron = "0 3 * * *", command = "manage.py clearsessions" }',
+        )
+    try:
+        expression = cron.eventbridge(entry.cron) if entry.cron else entry.rate
+        if entry.rate:
+            cron.rate_minutes(entry.rate)
+    except cron.CronError as err:
+        shown = entry.cron or entry.rate
+        raise ConfigError(
+            where,
+            f"{'cron' if entry.cron else 'rate'} {shown!r} {err} (from cloudsite.toml)",
+            hint="e.g. cron = \"0 3 * * *\" (03:00 UTC daily) or rate = \"15 minutes\"",
+        ) from None
+    words = _words(where, entry.command)
+    if words[:2] == ["python", "manage.py"]:
+        words = words[1:]
+    if words[0] == "manage.py":
+        _management_command(where, words[1:])
+    elif len(words) > 1 or words[0] not in processes:
+        raise ConfigError(
+            where,
+            f"{entry.command!r} is neither a management command nor a process (from cloudsite.toml)",
+            hint='write "manage.py COMMAND ARGS", or the name of a [processes] entry',
+        )
+    if not 1 <= entry.timeout_minutes <= 720:
+        raise ConfigError(
+            where, f"timeout_minutes = {entry.timeout_minutes} is outside 1..720 (from cloudsite.toml)",
+            hint="a run longer than this is stopped",
+        )
+    if not cfg.database:
+        raise ConfigError(
+            where,
+            "needs database = true: the row that lets one instance run it, and only one, is "
+            "kept there (from cloudsite.toml)",
+            hint="set database = true",
+        )
+    return replace(entry, cron=expression if entry.cron else "")
+
+
+def _management_command(where: str, args: list[str]) -> None:
+    from difflib import get_close_matches
+
+    name = args[0] if args else ""
+    if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+        raise ConfigError(
+            where,
+            f"manage.py {name!r} is not a management command's name (from cloudsite.toml)",
+            hint='e.g. "manage.py clearsessions"',
+        )
+    close = get_close_matches(name, DJANGO_COMMANDS, n=1, cutoff=0.85)
+    if name not in DJANGO_COMMANDS and close:
+        raise ConfigError(
+            where,
+            f"manage.py {name} is not a Django command (from cloudsite.toml)",
+            hint=f"did you mean '{close[0]}'?",
         )
 
 

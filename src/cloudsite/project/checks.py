@@ -4,6 +4,7 @@ from pathlib import Path
 
 from cloudsite.config import Config
 from cloudsite.errors import ProjectError
+from cloudsite.project.background import Choice, choose
 from cloudsite.project.data import media_choice
 from cloudsite.project.detect import Project, detect
 from cloudsite.project.keys import keys
@@ -51,6 +52,11 @@ def media(project: Project, cfg: Config) -> tuple[str, str]:
             "settings' default storage at S3",
         )
     return media_choice(project.data, cfg.media)
+
+
+def background(project: Project, cfg: Config) -> Choice:
+    """The broker and the Valkey server the site gets (project/background.py)."""
+    return choose(project.tasks, cfg)
 
 
 def data_warnings(project: Project, cfg: Config) -> list[str]:

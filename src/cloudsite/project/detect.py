@@ -26,6 +26,7 @@ from typing import Any, Final
 from cloudsite.errors import ProjectError
 from cloudsite.project import manifests
 from cloudsite.project.data import Data, data_facts
+from cloudsite.project.background import Tasks, tasks_facts
 from cloudsite.project.manifests import Dependencies
 from cloudsite.project.pysource import SettingsFacts, settings_module_named
 from cloudsite.project.python import PythonChoice
@@ -127,6 +128,7 @@ class Project:
     serves_static: str  # "project" (its own whitenoise, S3, a CDN) or "cloudsite"
     database: Database
     data: Data  # what the apps write, the files they store, sessions, cache (data.py)
+    tasks: Tasks  # a Celery app, other task queues, REDIS_URL (background.py)
     secret_key_env: tuple[str, ...]  # the variables SECRET_KEY is read from
     required_env: tuple[str, ...]  # read with no default, and not provided by cloudsite
     dockerfile: bool  # the project has a Dockerfile of its own at its root
@@ -157,6 +159,7 @@ class Project:
             ("writes", _writes(self.data)),
             ("files", self.data.files or "none stored"),
             ("cache", self.data.cache_note()),
+            ("tasks", self.tasks.describe()),
             (
                 "static files",
                 "served by the project's own set-up"
@@ -238,6 +241,7 @@ def detect(root: Path, keys: Keys = Keys()) -> Project:
         serves_static=_serves_static(facts, storage),
         database=database_need(facts),
         data=data_facts(app_dir, facts, uses=uses),
+        tasks=tasks_facts(app_dir, facts),
         secret_key_env=tuple(dict.fromkeys(r.name for r in facts.env_in("SECRET_KEY"))),
         required_env=tuple(
             sorted({r.name for r in facts.env if r.required and r.name not in PROVIDED_ENV})

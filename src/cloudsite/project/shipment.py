@@ -64,8 +64,9 @@ def runtime_in_use(root: Path | None) -> list[RuntimeFile]:
 
 def project_json(project: Project, cfg: Config) -> dict[str, Any]:
     """project.json: the detection, and the configuration keys the image build reads."""
-    from cloudsite.project.checks import media
+    from cloudsite.project.checks import background, media
 
+    tasks = background(project, cfg)
     build_packages, system_packages = native_packages(project)
     detected = project.as_json()
     return {
@@ -79,6 +80,18 @@ def project_json(project: Project, cfg: Config) -> dict[str, Any]:
         "content_security_policy": cfg.content_security_policy,
         "build_command": cfg.build_command,
         "dockerfile": cfg.dockerfile,
+        # Background work (docs/background.md): the bundle's processes and schedule files, and
+        # the broker the settings layer configures Celery for.
+        "broker": tasks.broker,
+        "redis": tasks.redis,
+        "processes": [
+            {"name": p.name, "command": p.command, "count": p.count} for p in cfg.processes
+        ],
+        "schedule": [
+            {"name": s.name, "command": s.command, "expression": s.expression,
+             "timeout_minutes": s.timeout_minutes}
+            for s in cfg.schedule
+        ],
         "build_packages": sorted({*build_packages, *cfg.build_packages}),
         "system_packages": sorted({*system_packages, *cfg.system_packages}),
     }
