@@ -24,3 +24,7 @@ done
 # built for the machine's own: x86_64 or aarch64 Linux).
 .venv/bin/uv pip compile --quiet --universal --generate-hashes --no-header --no-annotate \
   --output-file src/cloudsite/local/requirements/rclone.txt src/cloudsite/local/requirements/rclone.in
+# moto's server for `cloudsite local`'s SQS stand-in, for the Python of its image (Debian
+# trixie's 3.13): every wheel hashed.
+.venv/bin/uv pip compile --quiet --universal --python-version 3.13 --generate-hashes --no-header \
+  --no-annotate --output-file src/cloudsite/local/requirements/moto.txt src/cloudsite/local/requirements/moto.in

@@ -105,8 +105,8 @@ class Config:
     database_instance_class: str = _key("db.t4g.micro", "RDS instance class")
     # -- background work (docs/background.md)
     broker: str = _key(
-        "auto", "the task broker: 'auto' (with processes: redis if used, else sqs), 'sqs', "
-        "'redis', 'none'"
+        "auto",
+        "the task broker: 'auto' (with processes: redis if used, else sqs), 'sqs', 'redis', 'none'",
     )
     redis: str = _key(
         "auto", "a Valkey server for REDIS_URL: 'auto' (when the settings read it), 'on', 'off'"
@@ -129,7 +129,7 @@ class Config:
     certificate_timeout_minutes: int = _key(20, "longest wait for DNS validation")
     # -- tables, at the end of cloudsite.toml (docs/background.md)
     processes: tuple[Process, ...] = _key(
-        (), "[processes] name = \"command\" (or {command, count}): e.g. Celery workers"
+        (), '[processes] name = "command" (or {command, count}): e.g. Celery workers'
     )
     schedule: tuple[Scheduled, ...] = _key(
         (), "[schedule] name = {cron or rate, command}: commands run once at each time"

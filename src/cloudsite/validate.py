@@ -268,11 +268,35 @@ RESERVED_NAMES: Final = ("web", "migrate", "manage", "secrets", "reload", "proce
 # Django's own management commands, so that a schedule naming one misspelt is caught here;
 # the project's and its apps' own commands are checked when the command runs.
 DJANGO_COMMANDS: Final = frozenset(
-    "changepassword check clearsessions collectstatic compilemessages createcachetable "
-    "createsuperuser dbshell diffsettings dumpdata findstatic flush inspectdb loaddata "
-    "makemessages makemigrations migrate optimizemigration remove_stale_contenttypes "
-    "sendtestemail shell showmigrations sqlflush sqlmigrate sqlsequencereset "
-    "squashmigrations test".split()
+    [
+        "changepassword",
+        "check",
+        "clearsessions",
+        "collectstatic",
+        "compilemessages",
+        "createcachetable",
+        "createsuperuser",
+        "dbshell",
+        "diffsettings",
+        "dumpdata",
+        "findstatic",
+        "flush",
+        "inspectdb",
+        "loaddata",
+        "makemessages",
+        "makemigrations",
+        "migrate",
+        "optimizemigration",
+        "remove_stale_contenttypes",
+        "sendtestemail",
+        "shell",
+        "showmigrations",
+        "sqlflush",
+        "sqlmigrate",
+        "sqlsequencereset",
+        "squashmigrations",
+        "test",
+    ]
 )
 
 
@@ -305,8 +329,8 @@ def _entry_name(key: str, name: str) -> None:
     if not (name.isascii() and name.isidentifier()) or len(name) > NAME_MAX:
         raise ConfigError(
             f"{key}.{name}",
-            f"{name!r} is not a name cloudsite can give a {'process' if key == 'processes' else 'schedule'} "
-            f"(from cloudsite.toml)",
+            f"{name!r} is not a name cloudsite can give "
+            f"{'a process' if key == 'processes' else 'a schedule'} (from cloudsite.toml)",
             hint=f"use letters, digits and _, starting with a letter, at most {NAME_MAX}: "
             "e.g. worker, send_digest",
         )
@@ -319,7 +343,8 @@ def _words(where: str, command: str) -> list[str]:
         words = shlex.split(command)
     except ValueError as err:
         raise ConfigError(
-            where, f"{command!r} is not a command line: {err} (from cloudsite.toml)",
+            where,
+            f"{command!r} is not a command line: {err} (from cloudsite.toml)",
             hint="check its quotes",
         ) from None
     if not words:
@@ -343,7 +368,8 @@ def _process(cfg: Config, process: Any) -> None:
     words = _words(where, process.command)
     if not 1 <= process.count <= 16:
         raise ConfigError(
-            where, f"count = {process.count} is outside 1..16 (from cloudsite.toml)",
+            where,
+            f"count = {process.count} is outside 1..16 (from cloudsite.toml)",
             hint="it is the number of containers on each instance",
         )
     beat = "beat" in words or "-B" in words or "--beat" in words
@@ -376,7 +402,7 @@ def _scheduled(cfg: Config, entry: Any, processes: set[str]) -> Any:
         raise ConfigError(
             where,
             f"{'cron' if entry.cron else 'rate'} {shown!r} {err} (from cloudsite.toml)",
-            hint="e.g. cron = \"0 3 * * *\" (03:00 UTC daily) or rate = \"15 minutes\"",
+            hint='e.g. cron = "0 3 * * *" (03:00 UTC daily) or rate = "15 minutes"',
         ) from None
     words = _words(where, entry.command)
     if words[:2] == ["python", "manage.py"]:
@@ -386,12 +412,14 @@ def _scheduled(cfg: Config, entry: Any, processes: set[str]) -> Any:
     elif len(words) > 1 or words[0] not in processes:
         raise ConfigError(
             where,
-            f"{entry.command!r} is neither a management command nor a process (from cloudsite.toml)",
+            f"{entry.command!r} is neither a management command nor a process "
+            "(from cloudsite.toml)",
             hint='write "manage.py COMMAND ARGS", or the name of a [processes] entry',
         )
     if not 1 <= entry.timeout_minutes <= 720:
         raise ConfigError(
-            where, f"timeout_minutes = {entry.timeout_minutes} is outside 1..720 (from cloudsite.toml)",
+            where,
+            f"timeout_minutes = {entry.timeout_minutes} is outside 1..720 (from cloudsite.toml)",
             hint="a run longer than this is stopped",
         )
     if not cfg.database:

@@ -35,6 +35,7 @@ def local_up(
         instances=instances,
         port=port,
         no_cache=no_cache,
+        tasks=_tasks(ctx, project),
     )
     return _rolled_out(ctx, local, deployment)
 
@@ -50,12 +51,21 @@ def local_deploy(ctx: Context) -> int:
         package=ctx.package(),
         database_on=_database_on(ctx, project),
         media_on=_media_on(ctx, project),
+        tasks=_tasks(ctx, project),
     )
     return _rolled_out(ctx, local, deployment)
 
 
 def _database_on(ctx: Context, project: Any) -> bool:
     return bool(ctx.cfg.database or project.database.needed)
+
+
+def _tasks(ctx: Context, project: Any) -> Any:
+    from cloudsite.local.site import Tasks
+    from cloudsite.project.checks import background
+
+    choice = background(project, ctx.cfg)
+    return Tasks(broker=choice.broker, redis=choice.redis, timeout=ctx.cfg.task_timeout_seconds)
 
 
 def _media_on(ctx: Context, project: Any) -> bool:
@@ -121,6 +131,8 @@ def local_status(ctx: Context) -> int:
     for row in rows:
         where = f"release {row['release']}  port {row['port']}"
         ctx.ui.data(f"{row['instance']:<9} {row['container']:<8} {row['edge']:<14} {where}")
+        for process, state in row["processes"].items():
+            ctx.ui.data(f"{row['instance'] + '/' + process:<18} {state}")
     for record in oneoffs:  # the one-off commands, newest first
         ctx.ui.data(f"run       {runs.record_line(record)}")
     return 0

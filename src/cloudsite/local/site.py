@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cloudsite.errors import UsageError
+from cloudsite.local import broker as broker_mod
 from cloudsite.local import database, edge
 from cloudsite.local import media as media_mod
 from cloudsite.local.codedeploy import Deployment, DeploymentGroup, Instance, write_env_file
@@ -62,6 +63,10 @@ class State:
     media: bool = False  # S3's stand-in runs (media.py)
     media_port: int = 0  # its port, the same on 127.0.0.1 and in its container
     edge: str = "haproxy"  # which edge runs: haproxy or nginx (edge.KINDS)
+    broker: str = ""  # the tasks' broker: sqs (moto's server), redis (Valkey) or ''
+    redis: bool = False  # Valkey's stand-in runs (REDIS_URL)
+    sqs_port: int = 0  # the SQS stand-in's port, the same on 127.0.0.1 and in its container
+    task_timeout: int = 1800  # task_timeout_seconds: the queue's visibility timeout less 60
 
     @property
     def url(self) -> str:
@@ -185,6 +190,7 @@ def up(
     port: int,
     media_on: bool = False,
     no_cache: bool = False,
+    tasks: "Tasks | None" = None,
 ) -> Deployment:
     """Steps 2 to 6 of the module docstring."""
     state = local.state or State(name=local.name, port=port or _free_port(), http_port=_free_port())
@@ -194,11 +200,17 @@ def up(
     state.media = media_on
     if media_on and not state.media_port:
         state.media_port = _free_port()
+    tasks = tasks or Tasks()
+    state.broker = tasks.broker if tasks.broker in ("sqs", "redis") else ""
+    state.redis, state.task_timeout = tasks.redis, tasks.timeout
+    if state.broker == "sqs" and not state.sqs_port:
+        state.sqs_port = _free_port()
     local.save()
     started = time.monotonic()
     secrets_file, settings_file = _secrets(local)
     kept = json.loads(secrets_file.read_text())
-    network = database.network_up(local.engine, local.name) if database_on or media_on else ""
+    stand_ins = database_on or media_on or state.redis or state.broker == "sqs"
+    network = database.network_up(local.engine, local.name) if stand_ins else ""
     if state.database:
         local.progress("database: PostgreSQL in a container (the first time builds its image)")
         url = database.database_up(
@@ -216,6 +228,7 @@ def up(
             secret_key=kept["MEDIA_SECRET_KEY"],
             port=state.media_port,
         )
+    queue = _tasks_up(local, secrets_file)
     local.progress(
         f"edge: {edge.LABELS[state.edge]} with TLS on 127.0.0.1:{state.port} "
         f"(HTTP {state.http_port} redirects)"
@@ -225,13 +238,59 @@ def up(
         number = len(state.instances) + 1
         state.instances.append({"name": f"i{number}", "port": _free_port(), "revision": ""})
     local.save()
-    group = _group(local, balancer, secrets_file, settings_file, network=network, media=stand_in)
+    group = _group(
+        local, balancer, secrets_file, settings_file, network=network, media=stand_in, queue=queue
+    )
     deployment = _release(local, group, package=package, no_cache=no_cache)
     local.progress(f"done in {time.monotonic() - started:.0f} s")
     return deployment
 
 
-def deploy(local: Local, *, package: Any, database_on: bool, media_on: bool = False) -> Deployment:
+@dataclass(frozen=True)
+class Tasks:
+    """What the rehearsal runs for the [processes]' tasks (project/background.py's choice)."""
+
+    broker: str = "none"  # sqs | redis | none
+    redis: bool = False
+    timeout: int = 1800  # task_timeout_seconds
+
+
+def _tasks_up(local: Local, secrets_file: Path) -> "broker_mod.Queue | None":
+    """Valkey's and SQS's stand-ins, as the choice asks (local/broker.py); REDIS_URL (and
+    CELERY_BROKER_URL on Valkey) in the secrets the hooks hand over."""
+    state = local.state
+    assert state is not None
+    kept = json.loads(secrets_file.read_text())
+    urls = {}
+    if state.redis:
+        local.progress("valkey: Debian's valkey-server in a container (REDIS_URL)")
+        url = broker_mod.valkey_up(
+            local.engine, name=local.name, folder=local.folder, password=kept["VALKEY_PASSWORD"]
+        )
+        urls = {"REDIS_URL": url} | ({"CELERY_BROKER_URL": url} if state.broker == "redis" else {})
+    current = {k: v for k, v in kept.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    if current | urls != kept:
+        _write_private(secrets_file, current | urls)
+    if state.broker != "sqs":
+        return None
+    local.progress(f"sqs: moto's server on 127.0.0.1:{state.sqs_port}, the tasks' queue")
+    return broker_mod.sqs_up(
+        local.engine,
+        name=local.name,
+        folder=local.folder,
+        port=state.sqs_port,
+        visibility=state.task_timeout + 60,
+    )
+
+
+def deploy(
+    local: Local,
+    *,
+    package: Any,
+    database_on: bool,
+    media_on: bool = False,
+    tasks: Tasks | None = None,
+) -> Deployment:
     """A new release of the current source, rolled out one instance at a time."""
     if local.state is None or not local.state.instances:
         raise UsageError(
@@ -245,6 +304,7 @@ def deploy(local: Local, *, package: Any, database_on: bool, media_on: bool = Fa
         media_on=media_on,
         instances=count,
         port=local.state.port,
+        tasks=tasks,
     )
 
 
@@ -273,7 +333,7 @@ def _release(local: Local, group: DeploymentGroup, *, package: Any, no_cache: bo
     image_id = local.engine.run("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
     image_id = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
     bundle = local.folder / "releases" / tag
-    _bundle(bundle, image_id)
+    _bundle(bundle, image_id, _project_json(package))
     if tag not in state.releases:
         state.releases.append(tag)
     local.progress(f"rollout: {tag} to {len(group.instances)} instance(s), one at a time")
@@ -287,9 +347,20 @@ def _release(local: Local, group: DeploymentGroup, *, package: Any, no_cache: bo
     return deployment
 
 
-def _bundle(bundle: Path, image_id: str) -> None:
-    """appspec.yml, hooks/ and image-uri, as build.py --bundle writes them."""
+def _project_json(package: Any) -> dict[str, Any]:
+    """The release's .cloudsite/project.json, from its source zip."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(package.data)) as archive:
+        return dict(json.loads(archive.read(".cloudsite/project.json")))
+
+
+def _bundle(bundle: Path, image_id: str, project: dict[str, Any]) -> None:
+    """appspec.yml, hooks/, image-uri and background.json, as build.py --bundle writes them."""
     import shutil
+
+    from cloudsite.runtime.build import background
 
     shutil.rmtree(bundle, ignore_errors=True)
     (bundle / "hooks").mkdir(parents=True)
@@ -298,6 +369,7 @@ def _bundle(bundle: Path, image_id: str) -> None:
         shutil.copy2(hook, bundle / "hooks" / hook.name)
         (bundle / "hooks" / hook.name).chmod(0o644 if hook.name == "common.sh" else 0o755)
     (bundle / "image-uri").write_text(image_id + "\n")
+    (bundle / "background.json").write_text(background(project))
 
 
 def _secrets(local: Local) -> tuple[Path, Path]:
@@ -311,6 +383,7 @@ def _secrets(local: Local) -> tuple[Path, Path]:
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
         "MEDIA_ACCESS_KEY": "cloudsite" + secrets.token_hex(8),
         "MEDIA_SECRET_KEY": secrets.token_urlsafe(30),
+        "VALKEY_PASSWORD": secrets.token_hex(24),
     }
     if set(made) - set(kept):  # made once, and kept by `local down` with the data
         _write_private(secrets_file, made | kept)
@@ -340,7 +413,12 @@ def _update(path: Path, **values: str) -> None:
 
 # The stand-ins' own keys: the site gets the database's inside DATABASE_URL, and the media
 # keys as the credentials file its AWS calls use (as the site role's on AWS), not as secrets.
-STAND_IN_KEYS: Final = ("POSTGRES_PASSWORD", "MEDIA_ACCESS_KEY", "MEDIA_SECRET_KEY")
+STAND_IN_KEYS: Final = (
+    "POSTGRES_PASSWORD",
+    "MEDIA_ACCESS_KEY",
+    "MEDIA_SECRET_KEY",
+    "VALKEY_PASSWORD",
+)
 
 
 def _hook_secrets(secrets_file: Path, folder: Path) -> Path:
@@ -376,6 +454,7 @@ def _group(
     *,
     network: str,
     media: "media_mod.Media | None" = None,
+    queue: "broker_mod.Queue | None" = None,
 ) -> DeploymentGroup:
     """The deployment group the state describes: instances, their last revision, in service."""
     state = local.state
@@ -390,13 +469,28 @@ def _group(
     group.last_good = Path(state.last_good) if state.last_good else None
     known = balancer.stats()
     hook_secrets = _hook_secrets(secrets_file, local.folder)
-    stand_in = {}
+    stand_in: dict[str, str] = {}
+    if media is not None or state.broker == "sqs":
+        credentials = _site_credentials(secrets_file, local.folder)
+        stand_in["CLOUDSITE_SITE_CREDENTIALS_FILE"] = str(credentials)
     if media is not None:
-        stand_in = {
+        stand_in |= {
             "CLOUDSITE_MEDIA_BUCKET": media.bucket,
-            "CLOUDSITE_SITE_CREDENTIALS_FILE": str(_site_credentials(secrets_file, local.folder)),
             "CLOUDSITE_MEDIA_ENDPOINT_URL": media.endpoint_url,
             "CLOUDSITE_MEDIA_ADD_HOST": media.add_host,
+        }
+    if state.broker or state.redis:
+        stand_in |= {
+            "CLOUDSITE_BROKER": state.broker,
+            "CLOUDSITE_TASK_TIMEOUT": str(state.task_timeout),
+            "CLOUDSITE_PROCESS_SETTLE": "5",
+        }
+    if queue is not None:
+        stand_in |= {
+            "CLOUDSITE_QUEUE_URL": queue.url,
+            "CLOUDSITE_QUEUE_BROKER_URL": queue.broker_url,
+            "CLOUDSITE_QUEUE_ADD_HOST": queue.add_host,
+            "CLOUDSITE_QUEUE_INSECURE": "1",
         }
     for entry in state.instances:
         root = local.folder / "instances" / entry["name"]
@@ -494,7 +588,7 @@ def _free_port() -> int:
 
 
 # ---------------------------------------------------------------------------- status, logs
-def status(local: Local) -> list[dict[str, str]]:
+def status(local: Local) -> list[dict[str, Any]]:
     """One row per instance: its container's state, its release, its health at the edge."""
     state = local.state
     if state is None:
@@ -518,17 +612,40 @@ def status(local: Local) -> list[dict[str, str]]:
                 "container": found.stdout.strip() or "missing",
                 "release": entry["revision"] or "none",
                 "edge": health.get(entry["name"], {}).get("status", "not registered"),
+                "processes": {
+                    process: state
+                    for process, state in processes(local, entry["name"], "{{.State.Status}}")
+                },
             }
         )
     return rows
 
 
+def processes(local: Local, instance: str, field: str = "") -> list[tuple[str, str]]:
+    """(NAME-N, `field` of its container) for each [processes] container of an instance."""
+    web = local.container(instance)
+    found = local.engine.run(
+        "ps", "--all", "--filter", f"label=cloudsite.instance={web}",
+        "--filter", "label=cloudsite.process", "--format", "{{.Names}}", check=False,
+    )  # fmt: skip
+    names = sorted(found.stdout.split())
+    if not field:
+        return [(name.removeprefix(web + "-"), name) for name in names]
+    rows = []
+    for name in names:
+        value = local.engine.run("container", "inspect", "--format", field, name, check=False)
+        rows.append((name.removeprefix(web + "-"), value.stdout.strip() or "missing"))
+    return rows
+
+
 def logs(local: Local, *, tail: int) -> list[tuple[str, str]]:
-    """(instance, line) for each instance's last `tail` lines."""
+    """(instance, line) for each instance's last `tail` lines, and (instance/NAME-N, line) for
+    each of its [processes]' containers."""
     lines: list[tuple[str, str]] = []
     for entry in local.state.instances if local.state else []:
-        found = local.engine.run(
-            "logs", "--tail", str(tail), local.container(entry["name"]), check=False
-        )
-        lines += [(entry["name"], line) for line in (found.stdout + found.stderr).splitlines()]
+        sources = [(entry["name"], local.container(entry["name"]))]
+        sources += [(f"{entry['name']}/{p}", c) for p, c in processes(local, entry["name"])]
+        for label, container in sources:
+            found = local.engine.run("logs", "--tail", str(tail), container, check=False)
+            lines += [(label, line) for line in (found.stdout + found.stderr).splitlines()]
     return lines

@@ -8,7 +8,7 @@ them. Then a check that nothing else is left.
 
 import contextlib
 
-from cloudsite.local import database, edge
+from cloudsite.local import broker, database, edge
 from cloudsite.local import media as media_mod
 from cloudsite.local.site import GITIGNORE, SECRETS_FILE, Local, edge_for
 
@@ -32,6 +32,7 @@ def down(local: Local, *, delete_data: bool = False) -> list[str]:
         local.engine.run("image", "rm", "--force", tag, check=False)
     local.engine.run("image", "rm", "--force", names["image"], check=False)
     media_mod.media_down(local.engine, name=local.name, delete_data=delete_data)
+    broker.broker_down(local.engine, name=local.name, delete_data=delete_data)
     if delete_data:
         local.engine.run("volume", "rm", "--force", names["volume"], check=False)
     local.engine.run("network", "rm", names["network"], check=False)
@@ -55,10 +56,11 @@ def down(local: Local, *, delete_data: bool = False) -> list[str]:
 
 
 def _volumes(local: Local) -> list[str]:
-    """The data volumes of this rehearsal that exist: the database's and media's."""
+    """The data volumes of this rehearsal that exist: the database's, media's and Valkey's."""
     wanted = (
         database.database_names(local.name)["volume"],
         media_mod.media_names(local.name)["volume"],
+        broker.broker_names(local.name)["valkey_volume"],
     )
     return [
         v for v in wanted if local.engine.run("volume", "inspect", v, check=False).returncode == 0
@@ -82,9 +84,14 @@ def leftovers(local: Local, *, edge_pids: list[int] | None = None) -> list[str]:
     for kind in ("network", "image"):
         if local.engine.run(kind, "inspect", names[kind], check=False).returncode == 0:
             left.append(f"{kind} {names[kind]}")
-    image = media_mod.media_names(local.name)["image"]
-    if local.engine.run("image", "inspect", image, check=False).returncode == 0:
-        left.append(f"image {image}")
+    stand_ins = broker.broker_names(local.name)
+    for image in (
+        media_mod.media_names(local.name)["image"],
+        stand_ins["valkey_image"],
+        stand_ins["sqs_image"],
+    ):
+        if local.engine.run("image", "inspect", image, check=False).returncode == 0:
+            left.append(f"image {image}")
     data = bool(_volumes(local))
     if local.folder.exists():
         others = [p.name for p in local.folder.iterdir() if not (data and p.name == SECRETS_FILE)]

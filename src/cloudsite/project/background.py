@@ -118,5 +118,8 @@ def choose(tasks: Tasks, cfg: Config) -> Choice:
         broker, why = "redis", f"the Valkey server is there anyway ({redis_why})"
     else:
         broker, why = "sqs", "no server to pay for by the hour"
-    return Choice(broker=broker, redis=redis, why=why + (f"; Valkey: {redis_why}" if redis and
-                  broker != "redis" else ""))
+    return Choice(
+        broker=broker,
+        redis=redis,
+        why=why + (f"; Valkey: {redis_why}" if redis and broker != "redis" else ""),
+    )

@@ -25,8 +25,8 @@ from typing import Any, Final
 
 from cloudsite.errors import ProjectError
 from cloudsite.project import manifests
-from cloudsite.project.data import Data, data_facts
 from cloudsite.project.background import Tasks, tasks_facts
+from cloudsite.project.data import Data, data_facts
 from cloudsite.project.manifests import Dependencies
 from cloudsite.project.pysource import SettingsFacts, settings_module_named
 from cloudsite.project.python import PythonChoice

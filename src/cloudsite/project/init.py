@@ -62,7 +62,25 @@ def config_text(project: Project, cfg: Config) -> str:
             "# in SSM (/cloudsite/<name>/NAME, SecureString), which the site reads at run time.",
             "# environment = [" + ", ".join(f'"{n}=..."' for n in project.required_env) + "]",
         ]
+    lines += _tasks_lines(project)
     return "\n".join(lines) + "\n"
+
+
+def _tasks_lines(project: Project) -> list[str]:
+    """The [processes] table for the task queue init found (a table: it goes last)."""
+    tasks = project.tasks
+    if not tasks.proposed:
+        return []
+    lines = [
+        "",
+        f"# Background work: {tasks.describe()}. Each process runs beside the web on every",
+        "# instance (count = how many containers); the broker is chosen by `broker` (auto:",
+        "# the Valkey server when the settings read REDIS_URL, SQS otherwise; docs/background.md).",
+        "# Periodic tasks go in [schedule], which runs each once, not in Celery beat.",
+        "[processes]",
+    ]
+    lines += [f'{name} = "{command}"' for name, command in tasks.proposed]
+    return lines
 
 
 def unsettled_is_written(error: ProjectError) -> bool:

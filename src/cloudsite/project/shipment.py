@@ -88,8 +88,12 @@ def project_json(project: Project, cfg: Config) -> dict[str, Any]:
             {"name": p.name, "command": p.command, "count": p.count} for p in cfg.processes
         ],
         "schedule": [
-            {"name": s.name, "command": s.command, "expression": s.expression,
-             "timeout_minutes": s.timeout_minutes}
+            {
+                "name": s.name,
+                "command": s.command,
+                "expression": s.expression,
+                "timeout_minutes": s.timeout_minutes,
+            }
             for s in cfg.schedule
         ],
         "build_packages": sorted({*build_packages, *cfg.build_packages}),

@@ -136,7 +136,7 @@ def build(args: argparse.Namespace) -> int:
         return 0
     uri = push(engine, args.image)
     if args.bundle:
-        write_bundle(args.bundle, uri)
+        write_bundle(args.bundle, uri, project)
     print(uri)
     return 0
 
@@ -183,7 +183,7 @@ def stage(source: Path, project: dict, context: Path) -> Path:
         target = deps / "project" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / relative, target)
-    keys = ("dependencies", "python", "serves_static", "database", "server", "media")
+    keys = ("dependencies", "python", "serves_static", "database", "server", "media", "broker")
     (deps / "deps.json").write_text(
         json.dumps({k: project.get(k) for k in keys}, indent=1, sort_keys=True)
     )
@@ -399,8 +399,19 @@ def push(engine: str, image: str) -> str:
     return f"{name}@{digest}"
 
 
-def write_bundle(bundle: Path, uri: str) -> None:
-    """appspec.yml, hooks/ and image-uri: what CodeDeploy runs on each instance."""
+def background(project: dict) -> str:
+    """background.json: the release's [processes], each command split into its words, and its
+    [schedule] (the hooks start the processes; manage.sh runs a schedule's command)."""
+    processes = [
+        {"name": p["name"], "count": p["count"], "words": shlex.split(p["command"])}
+        for p in project.get("processes", [])
+    ]
+    return json.dumps({"processes": processes, "schedule": project.get("schedule", [])}) + "\n"
+
+
+def write_bundle(bundle: Path, uri: str, project: dict) -> None:
+    """appspec.yml, hooks/, image-uri and background.json: what CodeDeploy runs on each
+    instance."""
     msg(f"deploy bundle in {bundle}")
     (bundle / "hooks").mkdir(parents=True, exist_ok=True)
     shutil.copy2(RUNTIME / "appspec.yml", bundle / "appspec.yml")
@@ -409,6 +420,7 @@ def write_bundle(bundle: Path, uri: str) -> None:
         # Modes set here, whatever the source kept: the hooks run, the sourced helper does not.
         (bundle / "hooks" / hook.name).chmod(0o644 if hook.name == "common.sh" else 0o755)
     (bundle / "image-uri").write_text(uri + "\n")
+    (bundle / "background.json").write_text(background(project))
 
 
 if __name__ == "__main__":

@@ -258,6 +258,8 @@ def runtime_components(spec: dict) -> list[str]:
         wanted.append("django-storages")  # with boto3: the S3 storage (docs/data.md)
     if spec.get("server") == "asgi":
         wanted.append("uvicorn-worker")
+    if spec.get("broker") == "sqs":
+        wanted.append("pycurl")  # with boto3: kombu's SQS transport (docs/background.md)
     return wanted
 
 

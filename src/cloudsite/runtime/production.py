@@ -181,6 +181,9 @@ def apply(
     if project.get("serves_static") == "cloudsite":
         _whitenoise(layer)
 
+    # -- the [processes]' tasks: Celery on the stack's broker, and nothing lost across a deploy
+    _tasks(layer, environ=environ)
+
     # -- logging and the deployments app
     if "LOGGING" not in values:
         from cloudsite.runtime.jsonlog import logging_for
@@ -339,6 +342,53 @@ def _media(layer: _Layer, *, project: Mapping[str, Any], environ: Mapping[str, s
     layer.values["STORAGES"] = storages
     layer.changes.append(
         f"STORAGES['default'] = S3Storage in {bucket}: uploads outlive the containers, signed URLs"
+    )
+
+
+def _tasks(layer: _Layer, *, environ: Mapping[str, str]) -> None:
+    """Celery (read through its CELERY_ namespace, as `app.config_from_object(..., namespace=
+    "CELERY")` does) on the broker the hooks name (CLOUDSITE_BROKER), so that a task enqueued
+    before a deploy runs exactly once after it (docs/background.md):
+
+    - late acknowledgement, and a task whose worker is lost (killed past its stop grace) goes
+      back to the queue instead of being dropped;
+    - one message prefetched per worker process, so a stopping worker holds back few;
+    - the broker's visibility timeout above the longest task (task_timeout_seconds) plus the
+      stop grace, so a task still running is never handed to a second worker."""
+    broker = environ.get("CLOUDSITE_BROKER", "")
+    if broker not in ("sqs", "redis"):
+        return
+    timeout = int(environ.get("CLOUDSITE_TASK_TIMEOUT", "1800"))
+    url = environ.get("CELERY_BROKER_URL", "")
+    if url:
+        layer.force("CELERY_BROKER_URL", url, f"the stack's broker ({broker})", quiet=True)
+    options = dict(layer.values.get("CELERY_BROKER_TRANSPORT_OPTIONS") or {})
+    options["visibility_timeout"] = timeout + 60
+    if broker == "sqs":
+        region = environ.get("AWS_DEFAULT_REGION", environ.get("AWS_REGION", "us-east-1"))
+        queue = environ.get("CLOUDSITE_QUEUE_URL", "")
+        options.update(
+            region=region,
+            # kombu finds the queue by its URL: no CreateQueue or ListQueues, which the site
+            # role does not have, and the stack's queue settings are the ones that apply.
+            predefined_queues={"celery": {"url": queue}},
+            wait_time_seconds=10,
+            is_secure=not environ.get("CLOUDSITE_QUEUE_INSECURE"),
+        )
+        backend = str(layer.values.get("CELERY_RESULT_BACKEND", "") or "")
+        if backend.startswith("sqs"):
+            layer.force("CELERY_RESULT_BACKEND", None, "SQS keeps no results")
+    layer.force(
+        "CELERY_BROKER_TRANSPORT_OPTIONS",
+        options,
+        f"{broker}: visibility timeout {timeout + 60} s, above the longest task and its stop grace",
+    )
+    layer.force("CELERY_TASK_ACKS_LATE", True, "a task is acknowledged once it has run")
+    layer.force("CELERY_TASK_REJECT_ON_WORKER_LOST", True, "a task whose worker died runs again")
+    layer.force("CELERY_WORKER_PREFETCH_MULTIPLIER", 1, "a stopping worker holds back one task")
+    layer.default("CELERY_TASK_TIME_LIMIT", timeout, "no task outlives the visibility timeout")
+    layer.default(
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP", True, "a worker waits for its broker"
     )
 
 

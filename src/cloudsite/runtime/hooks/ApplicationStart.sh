@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CodeDeploy ApplicationStart: start the new version as the container `cloudsite-web`
+# CodeDeploy ApplicationStart: start the new version as the container `cloudsite-web`, and
+# the release's [processes] as `cloudsite-web-NAME-N` beside it
 # (docs/interfaces.md, 5): read-only, a tmpfs /tmp, no capabilities, no privilege gain,
 # restarted by Docker unless stopped, logging to CloudWatch through the awslogs driver.
 # Non-secret settings come from SSM (DJANGO_* and the database's address only) through a 0600
@@ -41,6 +42,10 @@ docker run --detach --name "$CLOUDSITE_CONTAINER" --restart unless-stopped "${RU
   --label "cloudsite.deployment-id=${DEPLOYMENT_ID:-}" "$image" web >/dev/null \
   || fail "$CLOUDSITE_CONTAINER: docker run failed" "the log above has the reason"
 hand_secrets secrets
+# [processes] (background.json): beside the web, from the same image, flags and secrets.
+bundle_processes
+stop_processes  # what a deployment that failed half-way may have left
+start_processes "$image"
 install_refresh_timer
 
 # Images of this repository that no container uses any more (older revisions) go; locally

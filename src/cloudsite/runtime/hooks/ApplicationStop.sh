@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CodeDeploy ApplicationStop: stop the running site container, gracefully.
+# CodeDeploy ApplicationStop: stop the running site container and its [processes], gracefully.
 # It runs from the PREVIOUS successful revision's bundle (CodeDeploy's rule), after
 # BlockTraffic has drained this instance from the target group, so nothing is cut off.
 # Idempotent: with nothing deployed yet, or the container already gone, it has nothing to do.
@@ -21,4 +21,7 @@ else
   instance_defaults
 fi
 container_stop "$CLOUDSITE_CONTAINER-migrate"  # a migration cut short by a failed deployment
+# The [processes] first: each worker finishes the task in hand (docs/background.md).
+docker info >/dev/null 2>&1 || fail "docker: the daemon does not answer" "systemctl status docker"
+stop_processes
 container_stop "$CLOUDSITE_CONTAINER"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CodeDeploy ValidateService: the new version must answer /healthz (alive) and /readyz (its
-# database answers) on the instance's port within CLOUDSITE_VALIDATE_TIMEOUT seconds.
+# database answers) on the instance's port within CLOUDSITE_VALIDATE_TIMEOUT seconds, and its
+# [processes] must keep running for CLOUDSITE_PROCESS_SETTLE seconds.
 # Otherwise this hook exits non-zero: the deployment fails on this instance, it never gets
 # AllowTraffic, and CodeDeploy rolls back to the last good revision (docs/deploy.md).
 #
@@ -32,3 +33,6 @@ if ! wait_ready "$CLOUDSITE_APP_PORT" "$CLOUDSITE_VALIDATE_TIMEOUT" "$CLOUDSITE_
     "the container's last log lines are above; CodeDeploy rolls back to the last good revision"
 fi
 msg "$CLOUDSITE_CONTAINER: healthy and ready on port $CLOUDSITE_APP_PORT"
+# The [processes] must run this revision and keep running (a crash loop fails the deployment).
+bundle_processes
+validate_processes

@@ -28,6 +28,10 @@
 #   secrets_changed         true when SECRETS differ from what the container was last handed
 #   lock_secrets            hold the instance's secrets lock until this script exits, so the
 #                           timer never hands secrets to a container that is just starting
+#   bundle_processes        PROCESS_RECORDS: the revision's [processes] (background.json)
+#   start_processes IMAGE   their containers, CONTAINER-NAME-N, each handed the secrets
+#   stop_processes          all of the instance's process containers, gracefully, at once
+#   validate_processes      fail unless every process keeps running CLOUDSITE_PROCESS_SETTLE s
 #   install_lib DIR         common.sh, refresh-secrets.sh and manage.sh into DIR (the timer's
 #                           and `cloudsite manage`'s copy, from the release deployed last)
 #   install_refresh_timer   install_lib, and the systemd timer that runs refresh-secrets.sh
@@ -234,6 +238,20 @@ _secret_stage() {
 # The Django key, and during a rotation (docs/deploy.md, "Rotating the secret key") the keys
 # that still verify sessions and signatures: the new one waiting (AWSPENDING) and the one
 # before (AWSPREVIOUS), as DJANGO_SECRET_KEY_FALLBACKS, a comma-separated list.
+# The Valkey server's URL, with its auth token (Secrets Manager), over TLS (ElastiCache's
+# in-transit encryption): REDIS_URL, and CELERY_BROKER_URL when it is the broker.
+_redis_secrets() {
+  [ -n "${CLOUDSITE_REDIS_SECRET_ARN:-}" ] || return 0
+  [ -n "${CLOUDSITE_REDIS_ADDRESS:-}" ] || fail "Valkey: CLOUDSITE_REDIS_SECRET_ARN is set, and no CLOUDSITE_REDIS_ADDRESS" \
+    "user data writes both; compare with docs/interfaces.md"
+  local token url
+  token=$(_secret_string "$CLOUDSITE_REDIS_SECRET_ARN")
+  [[ "$token" =~ ^[A-Za-z0-9]{16,128}$ ]] || fail "Secrets Manager: $CLOUDSITE_REDIS_SECRET_ARN is not an auth token of 16-128 letters and digits"
+  url="rediss://:$token@$CLOUDSITE_REDIS_ADDRESS/0?ssl_cert_reqs=required"
+  SECRETS+=("REDIS_URL=$url")
+  [ "${CLOUDSITE_BROKER:-}" != redis ] || SECRETS+=("CELERY_BROKER_URL=$url")
+}
+
 _secret_keys() {
   local key pending previous fallbacks=() value
   key=$(_secret_string "$CLOUDSITE_SECRET_KEY_ARN")
@@ -279,6 +297,7 @@ read_secrets() {
     wait $! || fail "Secrets Manager: $CLOUDSITE_DATABASE_SECRET_ARN has no username and password"
     SECRETS+=("${records[@]}")
   fi
+  _redis_secrets
   msg "secrets: ${#SECRETS[@]} read from Secrets Manager, $KEY_FALLBACKS fallback key(s) (values never printed)"
 }
 
@@ -303,6 +322,24 @@ container_flags() {
   [ -n "$CLOUDSITE_DOCKER_NETWORK" ] && RUN_FLAGS+=(--network "$CLOUDSITE_DOCKER_NETWORK")
   RUN_FLAGS+=(--env-file "$(_settings_env_file)")
   _media_flags
+  _broker_flags
+}
+
+# The broker of the [processes]' tasks (docs/background.md), under the names projects read.
+# SQS: no secret (the site role's credentials sign the calls); the settings layer gives kombu
+# the queue by its URL. Valkey: its URL holds the auth token, so REDIS_URL (and, as the broker,
+# CELERY_BROKER_URL) are secrets, handed over by read_secrets through the pipe.
+_broker_flags() {
+  [ -n "${CLOUDSITE_BROKER:-}${CLOUDSITE_REDIS_ADDRESS:-}" ] || return 0
+  RUN_FLAGS+=(-e "CLOUDSITE_BROKER=${CLOUDSITE_BROKER:-}" -e "CLOUDSITE_TASK_TIMEOUT=${CLOUDSITE_TASK_TIMEOUT:-1800}")
+  [ "${CLOUDSITE_BROKER:-}" = sqs ] || return 0
+  [ -n "${CLOUDSITE_QUEUE_URL:-}" ] || fail "broker: CLOUDSITE_BROKER is sqs, and no CLOUDSITE_QUEUE_URL" \
+    "user data writes both; compare with docs/interfaces.md"
+  [ -n "${CLOUDSITE_MEDIA_BUCKET:-}" ] || _site_aws_flags  # the site role signs the queue's calls
+  RUN_FLAGS+=(-e "CLOUDSITE_QUEUE_URL=$CLOUDSITE_QUEUE_URL"
+    -e "CELERY_BROKER_URL=${CLOUDSITE_QUEUE_BROKER_URL:-sqs://}")
+  [ -z "${CLOUDSITE_QUEUE_ADD_HOST:-}" ] || RUN_FLAGS+=(--add-host "$CLOUDSITE_QUEUE_ADD_HOST")
+  [ -z "${CLOUDSITE_QUEUE_INSECURE:-}" ] || RUN_FLAGS+=(-e CLOUDSITE_QUEUE_INSECURE=1)  # local
 }
 
 # The site's own AWS calls (django-storages and boto3) use the site role, never the
@@ -310,13 +347,17 @@ container_flags() {
 # containers. botocore runs AWS_CONFIG_FILE's credential_process, which prints the file
 # site_credentials keeps; its Expiration makes the credentials refreshable, so a long-running
 # worker reads the renewed file before they expire, with no restart (docs/data.md).
-_media_flags() {
-  [ -n "${CLOUDSITE_MEDIA_BUCKET:-}" ] || return 0
+_site_aws_flags() {
   site_credentials
   RUN_FLAGS+=(-v "$(_site_aws_dir):/run/cloudsite-aws:ro"
     -e AWS_CONFIG_FILE=/run/cloudsite-aws/config -e AWS_SHARED_CREDENTIALS_FILE=/dev/null
-    -e AWS_EC2_METADATA_DISABLED=true -e "AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}"
-    -e "AWS_STORAGE_BUCKET_NAME=$CLOUDSITE_MEDIA_BUCKET" -e "AWS_S3_REGION_NAME=${AWS_REGION:-us-east-1}")
+    -e AWS_EC2_METADATA_DISABLED=true -e "AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}")
+}
+
+_media_flags() {
+  [ -n "${CLOUDSITE_MEDIA_BUCKET:-}" ] || return 0
+  _site_aws_flags
+  RUN_FLAGS+=(-e "AWS_STORAGE_BUCKET_NAME=$CLOUDSITE_MEDIA_BUCKET" -e "AWS_S3_REGION_NAME=${AWS_REGION:-us-east-1}")
   if [ -n "${CLOUDSITE_MEDIA_ENDPOINT_URL:-}" ]; then
     RUN_FLAGS+=(-e "AWS_S3_ENDPOINT_URL=$CLOUDSITE_MEDIA_ENDPOINT_URL" -e AWS_S3_ADDRESSING_STYLE=path)
   fi
@@ -354,13 +395,13 @@ json.dump({"Version": 1, "AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["
            "SessionToken": c["SessionToken"], "Expiration": c["Expiration"]}, sys.stdout)
 ' >"$tmp" || { rm -f "$tmp"; fail "STS: cannot assume the site role $CLOUDSITE_SITE_ROLE_ARN" \
         "does the instance role allow sts:AssumeRole on it? (the stack's InstanceAssumesSiteRole)"; }
-    msg "media: credentials of the site role, valid for an hour"
+    msg "site role: credentials for media and the queue, valid for an hour"
   elif [ -n "${CLOUDSITE_SITE_CREDENTIALS_FILE:-}" ]; then
     cat "$CLOUDSITE_SITE_CREDENTIALS_FILE" >"$tmp"
     msg "media: the stand-in's credentials (cloudsite local)"
   else
     rm -f "$tmp"
-    fail "media: CLOUDSITE_MEDIA_BUCKET is set, and no CLOUDSITE_SITE_ROLE_ARN" "user data writes both; compare with docs/interfaces.md"
+    fail "site role: the site's own AWS calls (media, the queue) need CLOUDSITE_SITE_ROLE_ARN, and it is not set" "user data writes it with CLOUDSITE_MEDIA_BUCKET or CLOUDSITE_QUEUE_URL; compare with docs/interfaces.md"
   fi
   printf '[default]\ncredential_process = cat /run/cloudsite-aws/credentials.json\n' >"$dir/config"
   if [ "$(id -u)" = 0 ]; then
@@ -401,14 +442,15 @@ wait_ready() {
 # The fingerprint of SECRETS: a SHA-256 of the records, so a change is seen without keeping a
 # value anywhere. The values are 40 to 64 random characters: the hash does not reveal them.
 _secrets_fingerprint() { printf '%s\0' "${SECRETS[@]}" | sha256sum | cut -d ' ' -f 1; }
-_fingerprint_file() { printf '%s/%s.secrets.sha256' "$CLOUDSITE_STATE_DIR" "$CLOUDSITE_CONTAINER"; }
+_fingerprint_file() { printf '%s/%s.secrets.sha256' "$CLOUDSITE_STATE_DIR" "${1:-$CLOUDSITE_CONTAINER}"; }
 
 hand_secrets() {
+  local container=${2:-$CLOUDSITE_CONTAINER}
   printf '%s\0' "${SECRETS[@]}" "" \
-    | docker exec --interactive "$CLOUDSITE_CONTAINER" /opt/cloudsite/bin/start "$1" \
-    || fail "$CLOUDSITE_CONTAINER: the secrets did not reach the container ($1)" \
-      "docker logs $CLOUDSITE_CONTAINER"
-  (umask 077 && _secrets_fingerprint >"$(_fingerprint_file)")
+    | docker exec --interactive "$container" /opt/cloudsite/bin/start "$1" \
+    || fail "$container: the secrets did not reach the container ($1)" \
+      "docker logs $container"
+  (umask 077 && _secrets_fingerprint >"$(_fingerprint_file "$container")")
 }
 
 lock_secrets() {
@@ -419,7 +461,107 @@ lock_secrets() {
 }
 
 secrets_changed() {
-  [ "$(cat "$(_fingerprint_file)" 2>/dev/null)" != "$(_secrets_fingerprint)" ]
+  [ "$(cat "$(_fingerprint_file "${1:-}")" 2>/dev/null)" != "$(_secrets_fingerprint)" ]
+}
+
+# -- [processes]: containers beside the web, from the same image, flags, settings and secrets,
+# named CONTAINER-NAME-N and labelled with the instance's web container, so that every hook
+# finds them whichever bundle it runs from.
+_background_file() { printf '%s/../background.json' "$(dirname "${BASH_SOURCE[0]}")"; }
+
+# PROCESS_RECORDS: NUL-separated NAME, COUNT, the command's words, then an empty record, for
+# each process of the revision being deployed. None for a bundle that has no background.json.
+bundle_processes() {
+  local file
+  file=$(_background_file)
+  PROCESS_RECORDS=()
+  [ -r "$file" ] || return 0
+  mapfile -d '' PROCESS_RECORDS < <(python3 -c '
+import json, re, sys
+out = []
+for p in json.load(open(sys.argv[1])).get("processes", []):
+    name, count, words = p.get("name", ""), p.get("count"), p.get("words") or []
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", str(name)) or count not in range(1, 17):
+        sys.exit("error: background.json: process %r is not one cloudsite writes" % name)
+    if not words or not all(isinstance(w, str) and w and "\0" not in w for w in words):
+        sys.exit("error: background.json: process %s has no usable command" % name)
+    out += [name, str(count)] + words + [""]
+sys.stdout.write("".join(f + "\0" for f in out))
+' "$file")
+  wait $! || fail "$file: not usable (see above)" "the build writes it; rebuild the release"
+}
+
+# Calls `$1 CONTAINER NAME WORDS...` for each container the processes ask for.
+_each_process() {
+  local i=0 name count n words
+  while [ "$i" -lt "${#PROCESS_RECORDS[@]}" ]; do
+    name=${PROCESS_RECORDS[i]} count=${PROCESS_RECORDS[i + 1]} words=()
+    i=$((i + 2))
+    while [ -n "${PROCESS_RECORDS[i]}" ]; do words+=("${PROCESS_RECORDS[i]}"); i=$((i + 1)); done
+    i=$((i + 1))
+    for n in $(seq 1 "$count"); do "$1" "$CLOUDSITE_CONTAINER-$name-$n" "$name" "${words[@]}"; done
+  done
+}
+
+_start_process() {
+  local container=$1 name=$2
+  shift 2
+  docker rm --force "$container" >/dev/null 2>&1 || true
+  msg "$container: starting $*"
+  docker run --detach --name "$container" --restart unless-stopped "${RUN_FLAGS[@]}" \
+    -e CLOUDSITE_SECRETS=pipe -e CLOUDSITE_SECRETS_WAIT=600 -e "CLOUDSITE_PROCESS=$name" \
+    --label "cloudsite.instance=$CLOUDSITE_CONTAINER" --label "cloudsite.process=$name" \
+    --label "cloudsite.deployment-id=${DEPLOYMENT_ID:-}" "$PROCESS_IMAGE" process "$@" >/dev/null \
+    || fail "$container: docker run failed" "the log above has the reason"
+  hand_secrets secrets "$container"
+}
+
+start_processes() {
+  PROCESS_IMAGE=$1
+  _each_process _start_process
+}
+
+process_containers() {
+  docker ps --all --filter "label=cloudsite.instance=$CLOUDSITE_CONTAINER" \
+    --filter label=cloudsite.process --format '{{.Names}}'
+}
+
+# All at once: each worker gets SIGTERM (Celery's warm shutdown: no new task, the one in hand
+# is finished and acknowledged) and CLOUDSITE_STOP_TIMEOUT seconds before it is killed; a task
+# killed half-way is not acknowledged, so the broker delivers it again (docs/background.md).
+stop_processes() {
+  local names=()
+  mapfile -t names < <(process_containers)
+  [ "${#names[@]}" -gt 0 ] || return 0
+  msg "processes: stopping ${names[*]} (each finishes its task within $CLOUDSITE_STOP_TIMEOUT s)"
+  docker stop --time "$CLOUDSITE_STOP_TIMEOUT" "${names[@]}" >/dev/null
+  docker rm "${names[@]}" >/dev/null
+}
+
+_process_state() {
+  docker container inspect --format '{{.State.Status}} {{.RestartCount}}' "$1" 2>/dev/null || echo missing
+}
+
+_check_process() {
+  local state
+  state=$(_process_state "$1")
+  [ "$state" = "running 0" ] && return 0
+  msg "$1: ${state/% 0/}, restarted ${state##* } times"
+  docker logs --tail 30 "$1" >&2 2>&1 || true
+  fail "$1: the process did not keep running (${state%% *})" \
+    "its last log lines are above; CodeDeploy rolls back to the last good revision"
+}
+
+# ValidateService: every process runs, and has not crashed, over CLOUDSITE_PROCESS_SETTLE
+# seconds (default 10): a worker that cannot import its app or reach its broker fails here.
+validate_processes() {
+  local settle=${CLOUDSITE_PROCESS_SETTLE:-10} t
+  [ "${#PROCESS_RECORDS[@]}" -gt 0 ] || return 0
+  for t in $(seq 0 "$settle"); do
+    _each_process _check_process
+    [ "$t" = "$settle" ] || sleep 1
+  done
+  msg "processes: running for ${settle} s without a restart"
 }
 
 # The scripts that run between deployments, from the release now deployed: the secrets timer's

@@ -14,6 +14,9 @@
 #                                 container with the other secrets through the pipe
 #   CLOUDSITE_MANAGE_SECRETS_FILE optional, `cloudsite local`: the same object in a 0600 file
 #   CLOUDSITE_MANAGE_TIMEOUT      seconds before the container is removed (default 3600)
+#   CLOUDSITE_SCHEDULE_NAME, CLOUDSITE_SCHEDULE_AT   optional: a [schedule] entry's run for the
+#                                 time it was scheduled for; the arguments are then its command,
+#                                 run through manage.py cloudsite_scheduled (once per time)
 #   CLOUDSITE_MANAGE_INTERACTIVE  1: with a terminal (docker run -it); the secrets then go
 #                                 through `start secrets`, as a web container's do
 #   CLOUDSITE_ENV_FILE            the instance's env file, as every hook: on AWS it also holds
@@ -54,6 +57,18 @@ sys.stdout.write("".join(a + "\0" for a in args) + shlex.join(args) + "\0")
 wait $! || fail "the command to run did not arrive whole (see above)" "cloudsite manage encodes it"
 command_line=${ARGS[-1]}
 unset 'ARGS[-1]'
+
+# A [schedule] run (the stack's ScheduleDocument, `cloudsite local`'s scheduler): the command
+# goes through manage.py cloudsite_scheduled, which lets one instance run it for its time.
+if [ -n "${CLOUDSITE_SCHEDULE_NAME:-}" ]; then
+  [[ "$CLOUDSITE_SCHEDULE_NAME" =~ ^[A-Za-z_][A-Za-z0-9_]{0,31}$ ]] \
+    || fail "CLOUDSITE_SCHEDULE_NAME: '$CLOUDSITE_SCHEDULE_NAME' is not a schedule's name"
+  [[ "${CLOUDSITE_SCHEDULE_AT:-}" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$ ]] \
+    || fail "CLOUDSITE_SCHEDULE_AT: '${CLOUDSITE_SCHEDULE_AT:-}' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)"
+  ARGS=(cloudsite_scheduled --name "$CLOUDSITE_SCHEDULE_NAME" --at "$CLOUDSITE_SCHEDULE_AT" \
+    --timeout "$timeout" -- "${ARGS[@]}")
+  command_line="[schedule] $CLOUDSITE_SCHEDULE_NAME at $CLOUDSITE_SCHEDULE_AT: $command_line"
+fi
 
 load_instance_env
 web=$CLOUDSITE_CONTAINER
@@ -106,6 +121,8 @@ for name, value in sorted(doc.items()):
   msg "one-off values: ${#records[@]} (values never printed)"
 fi
 container_flags
+instance=${CLOUDSITE_INSTANCE_ID:-$(cat /var/lib/cloud/data/instance-id 2>/dev/null || hostname)}
+RUN_FLAGS+=(-e "CLOUDSITE_INSTANCE_ID=$instance")
 
 status=0
 msg "$name: manage.py $command_line (release ${image:0:19}, timeout ${timeout} s)"
@@ -136,7 +153,6 @@ fi
 msg "$name: exit $status"
 
 # The record of the run: what ran, where, when and how it ended (never a value).
-instance=${CLOUDSITE_INSTANCE_ID:-$(cat /var/lib/cloud/data/instance-id 2>/dev/null || hostname)}
 record=$(python3 -c 'import json, sys
 print(json.dumps({"run": sys.argv[1], "instance": sys.argv[2], "command": sys.argv[3],
                   "started": sys.argv[4], "ended": sys.argv[5], "exit": int(sys.argv[6])}))' \

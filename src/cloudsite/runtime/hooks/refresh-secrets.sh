@@ -19,11 +19,25 @@ if [ "$(docker container inspect --format '{{.State.Running}}' "$CLOUDSITE_CONTA
   exit 0
 fi
 # The site role's credentials last an hour: renewed here once under 40 minutes are left.
-[ -z "${CLOUDSITE_MEDIA_BUCKET:-}" ] || site_credentials
+[ -z "${CLOUDSITE_MEDIA_BUCKET:-}${CLOUDSITE_QUEUE_URL:-}" ] || site_credentials
 read_settings
 read_secrets
 # Docker restarted the container (it crashed, or the instance rebooted): the site waits for
 # its secrets as at a first start, and only they bring it back.
+# The [processes]: one that Docker restarted waits for its secrets, and gets them; one handed
+# secrets that changed since is restarted (gracefully, as a deployment stops it) with the new.
+mapfile -t processes < <(process_containers)
+for process in "${processes[@]}"; do
+  [ "$(docker container inspect --format '{{.State.Running}}' "$process" 2>/dev/null)" = true ] || continue
+  if docker exec "$process" test -p /tmp/cloudsite/secrets.fifo; then
+    msg "$process: restarted by Docker and waiting for its secrets; handing them over"
+    hand_secrets secrets "$process"
+  elif secrets_changed "$process"; then
+    msg "secrets: changed; restarting $process with them"
+    docker restart --time "$CLOUDSITE_STOP_TIMEOUT" "$process" >/dev/null
+    hand_secrets secrets "$process"
+  fi
+done
 if docker exec "$CLOUDSITE_CONTAINER" test -p /tmp/cloudsite/secrets.fifo; then
   msg "$CLOUDSITE_CONTAINER: restarted by Docker and waiting for its secrets; handing them over"
   hand_secrets secrets
