@@ -50,6 +50,8 @@ TIERS = {
         "AWS::SecretsManager::Secret",
         "AWS::S3::Bucket",
         "AWS::ECR::Repository",
+        "AWS::SQS::Queue",
+        "AWS::ElastiCache::ReplicationGroup",
     ],
     "Delivery": [
         "AWS::CodePipeline::Pipeline",

@@ -70,6 +70,28 @@ class Context:
         document = self.cfg.source_path / FOLDER / "project.json"
         return bool(document.is_file() and json.loads(document.read_text()).get("media") == "s3")
 
+    def background(self) -> Any:
+        """The broker and the Valkey server the stack gives the site (a project.background
+        Choice, from project.checks.background); in github mode, as the committed
+        project.json says."""
+        from cloudsite.project.background import Choice
+
+        if self.cfg.source_mode == "upload":
+            from cloudsite.project.checks import background
+
+            return background(self.project(), self.cfg)
+        import json
+
+        from cloudsite.project.shipment import FOLDER
+
+        document = self.cfg.source_path / FOLDER / "project.json"
+        found = json.loads(document.read_text()) if document.is_file() else {}
+        return Choice(
+            broker=found.get("broker", "none"),
+            redis=bool(found.get("redis")),
+            why="the committed .cloudsite/project.json",
+        )
+
     @property
     def stack(self) -> str:
         return names.stack_name(self.cfg.name)
@@ -96,6 +118,7 @@ class Context:
             hosted_zone_id=self.cfg.hosted_zone_id,
             ssh_cidrs=self.ssh_cidrs,
             media=self.media_on(),
+            background=self.background(),
         )
         template.parameters_check(params, template.template_parse(template.template_text()))
         return params

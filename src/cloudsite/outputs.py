@@ -40,6 +40,14 @@ class Param:
     MEDIA_BUCKET_NAME: Final = "MediaBucketName"
     LOG_RETENTION_DAYS: Final = "LogRetentionDays"
     APP_PORT: Final = "AppPort"
+    # Background work (issue 24): the broker and Valkey server project/background.py chose,
+    # the tasks' bound, and the schedule group for [schedule].
+    TASK_BROKER: Final = "TaskBroker"
+    TASK_TIMEOUT_SECONDS: Final = "TaskTimeoutSeconds"
+    TASK_VISIBILITY_TIMEOUT: Final = "TaskVisibilityTimeout"
+    ENABLE_REDIS: Final = "EnableRedis"
+    REDIS_NODE_TYPE: Final = "RedisNodeType"
+    ENABLE_SCHEDULES: Final = "EnableSchedules"
 
 
 class Output:
@@ -74,7 +82,14 @@ class Output:
     OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
     # With EnableMedia only.
     MEDIA_BUCKET_NAME: Final = "MediaBucketName"
+    # With EnableMedia or TaskBroker sqs.
     SITE_ROLE_ARN: Final = "SiteRoleArn"
+    # With TaskBroker sqs only.
+    QUEUE_URL: Final = "QueueUrl"
+    # With EnableSchedules only: what aws/schedules.py makes the schedules of [schedule] with.
+    SCHEDULE_GROUP_NAME: Final = "ScheduleGroupName"
+    SCHEDULER_ROLE_ARN: Final = "SchedulerRoleArn"
+    SCHEDULE_DOCUMENT_NAME: Final = "ScheduleDocumentName"
 
 
 # The S3 key the CLI uploads the source zip to, and the pipeline's S3 source action watches.

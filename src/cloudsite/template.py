@@ -18,6 +18,7 @@ from cloudsite import names
 from cloudsite.config import Config
 from cloudsite.errors import ConfigError
 from cloudsite.outputs import STACK_TAG, Param
+from cloudsite.project.background import Choice
 
 TEMPLATE_BODY_MAX: Final = 51_200
 TEMPLATE_URL_MAX: Final = 1_000_000
@@ -27,6 +28,12 @@ AMI_PARAMETERS: Final = {
 }
 # The configuration's source modes, as the template's SourceMode parameter names them.
 SOURCE_MODES: Final = {"upload": "s3", "github": "github"}
+# No background work: what stack_parameters assumes when it is not told the choice.
+NO_BACKGROUND: Final = Choice(broker="none", redis=False, why="")
+# The stop grace: the queue hides a task this much longer than it may run, more than a deploy
+# gives a stopping worker to finish it (the hooks' CLOUDSITE_STOP_TIMEOUT, 30 s by default),
+# so that a task finished while its worker stops is never delivered again.
+TASK_STOP_GRACE: Final = 60
 # Which configuration key each template parameter comes from, so that a value the template
 # refuses is reported against the key the user wrote.
 PARAM_KEYS: Final = {
@@ -57,6 +64,14 @@ PARAM_KEYS: Final = {
     # the key itself ("auto", "s3", "none").
     Param.ENABLE_MEDIA: "media",
     Param.DATABASE_INSTANCE_CLASS: "database_instance_class",
+    # TaskBroker and EnableRedis are the broker and Valkey server as resolved for the project
+    # (stack_parameters' background), EnableSchedules whether [schedule] has entries.
+    Param.TASK_BROKER: "broker",
+    Param.ENABLE_REDIS: "redis",
+    Param.ENABLE_SCHEDULES: "schedule",
+    Param.REDIS_NODE_TYPE: "redis_node_type",
+    Param.TASK_TIMEOUT_SECONDS: "task_timeout_seconds",
+    Param.TASK_VISIBILITY_TIMEOUT: "task_timeout_seconds",
     Param.LOG_RETENTION_DAYS: "log_retention_days",
     Param.APP_PORT: "app_port",
     Param.CERTIFICATE_ARN: "certificate_arn",
@@ -91,13 +106,15 @@ def stack_parameters(
     media: bool = False,
     media_bucket: str = "",
     database_snapshot: str = "",
+    background: Choice = NO_BACKGROUND,
 ) -> list[dict[str, str]]:
     """Every template parameter, as CloudFormation takes them. Pure: no AWS call.
 
     The keyword arguments are what the configuration alone cannot say: the certificate and
     hosted zone found or made, the SSH blocks resolved, whether the site keeps its uploads in
-    S3, and the data an earlier `cloudsite down` kept (a media bucket's name, a DB snapshot's
-    identifier or ARN; empty for none)."""
+    S3, the data an earlier `cloudsite down` kept (a media bucket's name, a DB snapshot's
+    identifier or ARN; empty for none), and the broker and Valkey server chosen for the
+    project (project.checks.background)."""
     given: dict[str, Any] = {
         Param.CERTIFICATE_ARN: certificate_arn,
         Param.HOSTED_ZONE_ID: hosted_zone_id,
@@ -105,6 +122,10 @@ def stack_parameters(
         Param.ENABLE_MEDIA: media,
         Param.MEDIA_BUCKET_NAME: media_bucket,
         Param.DATABASE_SNAPSHOT: database_snapshot,
+        Param.TASK_BROKER: background.broker,
+        Param.ENABLE_REDIS: background.redis,
+        Param.ENABLE_SCHEDULES: bool(cfg.schedule),
+        Param.TASK_VISIBILITY_TIMEOUT: cfg.task_timeout_seconds + TASK_STOP_GRACE,
     }
     values: dict[str, Any] = {
         key: getattr(cfg, name) for key, name in PARAM_KEYS.items() if key not in given

@@ -17,8 +17,10 @@ New types (this module): SecurityGroupEgress, S3 BucketPolicy, CodeBuild Project
 Application and DeploymentGroup, CodePipeline Pipeline, CloudWatch Alarm, SNS Subscription,
 Secrets Manager Secret, Auto Scaling ScalingPolicy, RDS EventSubscription and the
 CustomResource that locks the default security group; the pipeline's types are in
-moto_pipeline_models. Fixed here too: SSM Document (moto keeps a template's Content as a dict,
-which describe_document and get_document cannot answer, and names it with a bare UUID).
+moto_pipeline_models, background work's (SQS QueuePolicy, ElastiCache ReplicationGroup and
+SubnetGroup, Scheduler ScheduleGroup) in moto_background_models. Fixed here too: SSM
+Document (moto keeps a template's Content as a dict, which describe_document and get_document
+cannot answer, and names it with a bare UUID).
 Fixes to moto's own types: moto_s3_overrides (Bucket), moto_rds_overrides
 (DBInstance: restore from a snapshot, the final snapshot of DeletionPolicy Snapshot) and
 moto_overrides (SecurityGroup, FlowLog, LoadBalancer, TargetGroup, IAM Role, ECR Repository,
@@ -54,6 +56,7 @@ from moto.sns.models import sns_backends
 from moto.ssm.models import Document
 
 from tests.support import (
+    moto_background_models,
     moto_overrides,
     moto_pipeline_models,
     moto_rds_overrides,
@@ -63,7 +66,13 @@ from tests.support.moto_model_base import Json, Model, drop_none
 from tests.support.moto_override_base import Override
 
 # Importing them registers them: moto finds models by subclass, not by name.
-REGISTERED = (moto_overrides, moto_s3_overrides, moto_rds_overrides, moto_pipeline_models)
+REGISTERED = (
+    moto_overrides,
+    moto_s3_overrides,
+    moto_rds_overrides,
+    moto_pipeline_models,
+    moto_background_models,
+)
 
 
 class SecurityGroupEgress(Model, CloudFormationModel):

@@ -44,6 +44,13 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "EnableDatabase": "true",
         "DatabaseSnapshot": "site-snapshot-database-0123456789ab",
     },
+    # Background work (tests/template/test_background.py): the queue, Valkey, schedules.
+    "background": {
+        "TaskBroker": "sqs",
+        "EnableRedis": "true",
+        "EnableSchedules": "true",
+        "EnableDatabase": "true",
+    },
 }
 # Every optional resource switched on: what the checkers must also see (checkov skips
 # resources whose condition is false under the defaults).
@@ -54,6 +61,9 @@ EVERYTHING_ON = {
     "DomainName": "www.example.com",
     "HostedZoneId": "Z0123456789ABC",
     "AlarmEmail": "ops@example.com",
+    "TaskBroker": "sqs",
+    "EnableRedis": "true",
+    "EnableSchedules": "true",
 }
 
 

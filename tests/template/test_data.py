@@ -297,7 +297,9 @@ def test_the_instance_role_can_assume_the_site_role_and_no_other(
 def test_site_role_outputs_name_the_role_and_the_bucket(media: Rendered) -> None:
     assert media.outputs["SiteRoleArn"]["Value"] == {"Fn::GetAtt": ["SiteRole", "Arn"]}
     assert media.outputs["MediaBucketName"]["Value"] == {"Ref": "MediaBucket"}
-    assert media.template["Outputs"]["SiteRoleArn"]["Condition"] == "HasMedia"
+    # The site role serves the media bucket and the task queue (tests/template/test_background).
+    assert media.template["Outputs"]["SiteRoleArn"]["Condition"] == "HasSiteRole"
+    assert media.conditions["HasSiteRole"]
     assert media.template["Outputs"]["MediaBucketName"]["Condition"] == "HasMedia"
 
 

@@ -8,14 +8,25 @@ from tests.template.cfn import REGION, Json, Rendered
 
 PARAMS = [v for k, v in vars(Param).items() if k.isupper()]
 OUTPUTS = [v for k, v in vars(Output).items() if k.isupper()]
-# Outputs that exist only with the site's media bucket (EnableMedia).
+# Outputs that exist only with the site's media bucket (EnableMedia; the site role also with
+# the task queue).
 MEDIA_OUTPUTS = {Output.MEDIA_BUCKET_NAME, Output.SITE_ROLE_ARN}
+# Outputs that exist only with background work: the task queue (TaskBroker sqs) and the
+# schedules (EnableSchedules).
+BACKGROUND_OUTPUTS = {
+    Output.QUEUE_URL,
+    Output.SCHEDULE_GROUP_NAME,
+    Output.SCHEDULER_ROLE_ARN,
+    Output.SCHEDULE_DOCUMENT_NAME,
+}
 STATEFUL_TYPES = {
     "AWS::S3::Bucket",
     "AWS::ECR::Repository",
     "AWS::RDS::DBInstance",
     "AWS::Logs::LogGroup",
     "AWS::SecretsManager::Secret",
+    "AWS::SQS::Queue",
+    "AWS::ElastiCache::ReplicationGroup",
 }
 
 
@@ -31,16 +42,25 @@ def test_template_declares_every_output_the_cli_reads(template: Json, name: str)
 
 def test_cli_reads_every_output_it_needs_in_both_database_modes(stack: Rendered) -> None:
     missing = [name for name in OUTPUTS if name not in stack.outputs]
-    assert set(missing) == MEDIA_OUTPUTS, "outputs missing when rendered"
+    assert set(missing) == MEDIA_OUTPUTS | BACKGROUND_OUTPUTS, "outputs missing when rendered"
 
 
-@pytest.mark.parametrize("scenario", ["media", "kept-data"])
-def test_media_outputs_exist_with_media(template: Json, scenario: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "absent"),
+    [
+        ("media", BACKGROUND_OUTPUTS),
+        ("kept-data", BACKGROUND_OUTPUTS),
+        ("background", {Output.MEDIA_BUCKET_NAME}),
+    ],
+)
+def test_optional_outputs_exist_with_what_they_name(
+    template: Json, scenario: str, absent: set[str]
+) -> None:
     from tests.template.cfn import render
     from tests.template.conftest import SCENARIOS
 
     outputs = render(template, SCENARIOS[scenario]).outputs
-    assert [name for name in OUTPUTS if name not in outputs] == []
+    assert {name for name in OUTPUTS if name not in outputs} == absent
 
 
 def test_s3_source_action_watches_the_key_the_cli_uploads(stack: Rendered) -> None:

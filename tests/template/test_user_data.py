@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,9 @@ from tests.template.test_compute import minutes
 from tests.template.user_data import (
     DATABASE_SECRET,
     MEDIA_BUCKET,
+    QUEUE_URL,
+    REDIS_ADDRESS,
+    REDIS_SECRET,
     SAMPLE_VALUES,
     SITE_ROLE,
     render_user_data,
@@ -34,6 +38,11 @@ ENV_FILE_KEYS = [
     "CLOUDSITE_DATABASE_SECRET_ARN",
     "CLOUDSITE_MEDIA_BUCKET",
     "CLOUDSITE_SITE_ROLE_ARN",
+    "CLOUDSITE_BROKER",
+    "CLOUDSITE_QUEUE_URL",
+    "CLOUDSITE_REDIS_ADDRESS",
+    "CLOUDSITE_REDIS_SECRET_ARN",
+    "CLOUDSITE_TASK_TIMEOUT",
     "CLOUDSITE_MANAGE_LOG_GROUP",
     "CLOUDSITE_INSTANCE_ID",
 ]
@@ -46,11 +55,19 @@ def test_user_data_refers_only_to_names_the_template_defines(template: Json) -> 
     assert names - known == {"AWS::StackName", "AWS::Region", "AWS::URLSuffix"}
 
 
-@pytest.mark.parametrize(("database", "media"), [(False, False), (True, True)])
-def test_user_data_is_shellcheck_clean(template: Json, database: bool, media: bool) -> None:
+@pytest.mark.parametrize(
+    ("database", "media", "broker"),
+    [(False, False, ""), (True, True, "sqs"), (True, False, "redis")],
+)
+def test_user_data_is_shellcheck_clean(
+    template: Json, database: bool, media: bool, broker: str
+) -> None:
+    script = render_user_data(
+        template, database=database, media=media, broker=broker, redis=broker == "redis"
+    )
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "shellcheck"), "--severity=style", "-"],
-        input=render_user_data(template, database=database, media=media),
+        input=script,
         capture_output=True,
         text=True,
         check=False,
@@ -59,7 +76,7 @@ def test_user_data_is_shellcheck_clean(template: Json, database: bool, media: bo
 
 
 def dry_run(
-    template: Json, tmp_path: Path, *, database: bool, media: bool = False
+    template: Json, tmp_path: Path, *, database: bool, media: bool = False, **background: Any
 ) -> tuple[str, str]:
     """Run with --dry-run where every command that could change the machine is a stub that
     records its call; return (stdout, the stubs' record)."""
@@ -85,7 +102,7 @@ def dry_run(
         stub.write_text(f'#!/bin/sh\necho "{command} $*" >> {record}\nexit 1\n')
         stub.chmod(0o755)
     script = tmp_path / "user-data"
-    script.write_text(render_user_data(template, database=database, media=media))
+    script.write_text(render_user_data(template, database=database, media=media, **background))
     result = subprocess.run(
         ["bash", str(script), "--dry-run"],
         capture_output=True,
@@ -203,8 +220,50 @@ def test_env_file_holds_exactly_the_interface_names_and_no_secret(
     # Without media both are empty, so the hooks know there is no bucket and no role.
     assert env["CLOUDSITE_MEDIA_BUCKET"] == (MEDIA_BUCKET if media else "")
     assert env["CLOUDSITE_SITE_ROLE_ARN"] == (SITE_ROLE if media else "")
+    # Without background work the broker, the queue and Valkey are empty too.
+    assert [env[k] for k in ENV_FILE_KEYS[9:13]] == ["", "", "", ""]
+    assert env["CLOUDSITE_TASK_TIMEOUT"] == "1800"
     assert env["CLOUDSITE_MANAGE_LOG_GROUP"] == SAMPLE_VALUES["ManageLogGroup"]
     assert env["CLOUDSITE_INSTANCE_ID"] == "i-dry-run"  # read only on a real instance
+
+
+@pytest.mark.parametrize(
+    ("media", "broker", "redis"),
+    [(False, "sqs", False), (True, "sqs", True), (False, "redis", True), (False, "", True)],
+)
+def test_env_file_names_the_broker_the_queue_and_valkey_when_there_are_some(
+    template: Json, tmp_path: Path, media: bool, broker: str, redis: bool
+) -> None:
+    stdout, _ = dry_run(template, tmp_path, database=True, media=media, broker=broker, redis=redis)
+    env = dict(
+        line.split("=", 1) for line in written_file(stdout, "/etc/cloudsite/env").splitlines()
+    )
+    assert list(env) == ENV_FILE_KEYS
+    assert env["CLOUDSITE_BROKER"] == broker
+    assert env["CLOUDSITE_QUEUE_URL"] == (QUEUE_URL if broker == "sqs" else "")
+    assert env["CLOUDSITE_REDIS_ADDRESS"] == (REDIS_ADDRESS if redis else "")
+    assert env["CLOUDSITE_REDIS_SECRET_ARN"] == (REDIS_SECRET if redis else "")
+    # The site role signs the queue's calls too: it is there with media or the queue.
+    assert env["CLOUDSITE_SITE_ROLE_ARN"] == (SITE_ROLE if media or broker == "sqs" else "")
+    assert env["CLOUDSITE_TASK_TIMEOUT"] == "1800"
+
+
+def test_user_data_gets_the_background_values_the_template_resolves(template: Json) -> None:
+    """The Fn::Sub map hands the script names and addresses only, each empty without."""
+    _, variables = source(template)
+    assert variables["TaskBrokerInUse"] == {"Fn::If": ["HasBroker", {"Ref": "TaskBroker"}, ""]}
+    assert variables["QueueUrlInUse"] == {"Fn::If": ["HasQueue", {"Ref": "TaskQueue"}, ""]}
+    address = {
+        "Host": {"Fn::GetAtt": ["Redis", "PrimaryEndPoint.Address"]},
+        "Port": {"Fn::GetAtt": ["Redis", "PrimaryEndPoint.Port"]},
+    }
+    assert variables["RedisAddress"] == {
+        "Fn::If": ["HasRedis", {"Fn::Sub": ["${Host}:${Port}", address]}, ""]
+    }
+    assert variables["RedisSecretArn"] == {"Fn::If": ["HasRedis", {"Ref": "RedisAuthSecret"}, ""]}
+    assert variables["SiteRoleArn"] == {
+        "Fn::If": ["HasSiteRole", {"Fn::GetAtt": ["SiteRole", "Arn"]}, ""]
+    }
 
 
 def test_cloudwatch_agent_ships_bootstrap_and_deploy_logs_to_the_stacks_groups(

@@ -87,6 +87,7 @@ def _change_set(
         certificate_arn=certificate_arn,
         hosted_zone_id=zone,
         ssh_cidrs=ctx.ssh_cidrs,
+        background=ctx.background(),
         **_data_parameters(ctx, kind=kind, state=state),
     )
     template.parameters_check(params, template.template_parse(text))
