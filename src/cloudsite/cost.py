@@ -7,16 +7,21 @@ Usage-based charges (requests, data, log volume, build minutes) are listed with 
 price rather than guessed.
 """
 
+import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from cloudsite import prices
+from cloudsite import cron, prices
 from cloudsite.config import Config
 from cloudsite.outputs import DATA_TAG
+from cloudsite.schema import Scheduled
 
 DEFAULT_ROOT_GB: Final = 30
 DEFAULT_DB_GB: Final = 20
 DEFAULT_NONCURRENT_DAYS: Final = 30
+REDIS_TYPE: Final = "AWS::ElastiCache::ReplicationGroup"
+# The month a cron schedule's runs are counted in: 31 days, each weekday four or five times.
+CRON_MONTH: Final = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
 # What kept data costs a month, USD per GB, by kind (kept_estimate).
 KEPT_GB_MONTH: Final = {
     "snapshot": prices.RDS_SNAPSHOT_GB_MONTH,  # an RDS DB snapshot
@@ -73,8 +78,9 @@ def stack_estimate(
     """(logical id, type) pairs of the resulting stack -> priced items, biggest first."""
     items: list[Item] = []
     free = 0
+    types = {rtype for _, rtype in resources}
     for logical_id, rtype in sorted(resources):
-        priced = _resource_items(logical_id, rtype, cfg, template)
+        priced = _resource_items(logical_id, rtype, cfg, template, types)
         if priced:
             items.extend(priced)
         elif rtype in USAGE_NOTES:
@@ -87,9 +93,11 @@ def stack_estimate(
     return items
 
 
-def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) -> list[Item]:
+def _resource_items(
+    logical_id: str, rtype: str, cfg: Config, template: dict, types: set[str]
+) -> list[Item]:
     if rtype == "AWS::AutoScaling::AutoScalingGroup":
-        return _fleet(logical_id, cfg, template)
+        return _fleet(logical_id, cfg, template, redis=REDIS_TYPE in types)
     if rtype == "AWS::ElasticLoadBalancingV2::LoadBalancer":
         return [
             Item("load balancer", logical_id, prices.monthly(prices.ALB_HOURLY), "hourly charge"),
@@ -123,6 +131,12 @@ def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) ->
         return _database(logical_id, cfg, template)
     if rtype == "AWS::S3::Bucket" and _is_media_bucket(template, logical_id):
         return [_media_bucket(logical_id, template)]
+    if rtype == "AWS::SQS::Queue" and _has_property(template, logical_id, "RedrivePolicy"):
+        return [_task_queue(logical_id, cfg)]  # the dead-letter queue costs only its redrives
+    if rtype == REDIS_TYPE:
+        return [_valkey(logical_id, cfg)]
+    if rtype == "AWS::Scheduler::ScheduleGroup":
+        return [_schedules(logical_id, cfg)]
     if rtype == "AWS::AutoScaling::ScalingPolicy":
         policy = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
         if policy.get("PolicyType") == "TargetTrackingScaling":
@@ -149,7 +163,7 @@ def _resource_items(logical_id: str, rtype: str, cfg: Config, template: dict) ->
     return []
 
 
-def _fleet(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[Item]:
+def _fleet(logical_id: str, cfg: Config, template: dict[str, Any], *, redis: bool) -> list[Item]:
     n = cfg.desired_capacity
     hourly = prices.EC2_HOURLY.get(cfg.instance_type)
     size_note = f"{n} x {cfg.instance_type}, scales {cfg.min_size}-{cfg.max_size}"
@@ -175,7 +189,8 @@ def _fleet(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[Item]
             f"{n} x {root_gb} GB",
         )
     )
-    calls = n * prices.SECRETS_TIMER_RUNS_PER_MONTH * (4 if cfg.database else 3)
+    # The Django key's three versions, and the database's and the Valkey server's secrets.
+    calls = n * prices.SECRETS_TIMER_RUNS_PER_MONTH * (3 + cfg.database + redis)
     items.append(
         Item(
             "secrets timer (API calls)",
@@ -213,6 +228,75 @@ def _database(logical_id: str, cfg: Config, template: dict[str, Any]) -> list[It
             f"{gb} GB, backups up to that size free",
         ),
     ]
+
+
+def _has_property(template: dict[str, Any], logical_id: str, name: str) -> bool:
+    resource = template.get("Resources", {}).get(logical_id, {})
+    return name in resource.get("Properties", {})
+
+
+def _task_queue(logical_id: str, cfg: Config) -> Item:
+    """The task queue: its idle workers' long polls, which cost requests with no task at
+    all, against the million a month that SQS gives every account."""
+    per_instance = sum(p.count for p in cfg.processes)
+    workers = per_instance * cfg.desired_capacity
+    seconds = prices.HOURS_PER_MONTH * 3600
+    polls = workers * seconds // prices.SQS_IDLE_POLL_SECONDS
+    billed = max(0, polls - prices.SQS_FREE_REQUESTS)
+    note = (
+        f"{workers} idle workers ({per_instance} per instance) poll about {polls:,} times a "
+        f"month; 1M requests free, then ${prices.SQS_PER_MILLION:.2f}/M; 3 more a task"
+    )
+    return Item(
+        "task queue (SQS)", logical_id, round(billed / 1e6 * prices.SQS_PER_MILLION, 2), note
+    )
+
+
+def _valkey(logical_id: str, cfg: Config) -> Item:
+    hourly = prices.VALKEY_NODE_HOURLY.get(cfg.redis_node_type)
+    note = f"{cfg.redis_node_type}, one node; its one daily snapshot free"
+    if hourly is None:
+        return Item("Valkey (ElastiCache)", logical_id, None, note + "; not in the price table")
+    return Item("Valkey (ElastiCache)", logical_id, prices.monthly(hourly), note)
+
+
+def _schedules(logical_id: str, cfg: Config) -> Item:
+    """EventBridge Scheduler: an invocation per run of each schedule, against the 14 million
+    a month that every account gets free (Run Command itself is free)."""
+    runs = sum(runs_per_month(entry) for entry in cfg.schedule)
+    billed = max(0, runs - prices.SCHEDULER_FREE_INVOCATIONS)
+    note = (
+        f"{len(cfg.schedule)} schedules, about {runs:,} runs a month; 14M free, "
+        f"then ${prices.SCHEDULER_PER_MILLION:.2f}/M"
+    )
+    return Item(
+        "schedules (EventBridge Scheduler)",
+        logical_id,
+        round(billed / 1e6 * prices.SCHEDULER_PER_MILLION, 2),
+        note,
+    )
+
+
+def runs_per_month(entry: Scheduled) -> int:
+    """How often a [schedule] entry runs in a month: a rate's 730 hours, or a cron's runs in
+    a 31-day month (CRON_MONTH)."""
+    if entry.rate:
+        return prices.HOURS_PER_MONTH * 60 // cron.rate_minutes(entry.rate)
+    minute, hour = entry.cron.split()[:2]
+    # The times of a day on which it runs (every day, for this), then the days it runs on at
+    # the first of them: some 1,500 matches instead of one for each minute of the month.
+    every_day = f"{minute} {hour} * * ? *"
+    start = CRON_MONTH
+    times = [
+        start + datetime.timedelta(minutes=m)
+        for m in range(1440)
+        if cron.matches(every_day, start + datetime.timedelta(minutes=m))
+    ]
+    if not times:
+        return 0
+    first = times[0] - start
+    dates = [start + datetime.timedelta(days=d) for d in range(31)]
+    return len(times) * sum(cron.matches(entry.cron, date + first) for date in dates)
 
 
 def _is_media_bucket(template: dict[str, Any], logical_id: str) -> bool:

@@ -6,6 +6,8 @@ Source: AWS's public price pages for us-east-1 (N. Virginia), on-demand, Linux, 
   https://aws.amazon.com/vpc/pricing/ (NAT, public IPv4)   https://aws.amazon.com/cloudwatch/pricing/
   https://aws.amazon.com/secrets-manager/pricing/   https://aws.amazon.com/kms/pricing/
   https://aws.amazon.com/s3/pricing/ (S3 Standard; the gateway endpoint is free)
+  https://aws.amazon.com/sqs/pricing/               https://aws.amazon.com/eventbridge/pricing/
+  https://aws.amazon.com/elasticache/pricing/ (on-demand nodes)
 Recorded: 2025-06-01. Other regions cost roughly 0-30% more. These figures were not re-checked
 when this file was written (the build machine has no internet): re-check them before relying on
 an estimate, and update RECORDED when you do.
@@ -80,6 +82,29 @@ SECRETS_API_PER_10K: Final = 0.05  # Secrets Manager API calls, USD per 10,000
 S3_STANDARD_GB_MONTH: Final = 0.023
 S3_PUT_PER_1K: Final = 0.005
 S3_GET_PER_1K: Final = 0.0004
+
+# Background work (issue 24), noted on 2026-12-07 and not re-checked here either. SQS
+# standard queues and EventBridge Scheduler have a free allowance every month (not only in an
+# account's first year), shared by the whole account: requests beyond it, USD per million.
+SQS_PER_MILLION: Final = 0.40  # each 64 KB of a message is one request
+SQS_FREE_REQUESTS: Final = 1_000_000
+SCHEDULER_PER_MILLION: Final = 1.00
+SCHEDULER_FREE_INVOCATIONS: Final = 14_000_000
+# ElastiCache nodes, on demand, USD per hour. AWS prices a Valkey node 20% below the same
+# Redis OSS node; the Redis OSS prices of the t4g family (each size twice the one below, as
+# AWS prices it), whose cache.t4g.micro was noted at about 0.016. Other types are not priced.
+VALKEY_DISCOUNT: Final = 0.20
+REDIS_OSS_NODE_HOURLY: Final = {
+    "cache.t4g.micro": 0.016,
+    "cache.t4g.small": 0.032,
+    "cache.t4g.medium": 0.065,
+}
+VALKEY_NODE_HOURLY: Final = {
+    node: round(hourly * (1 - VALKEY_DISCOUNT), 4) for node, hourly in REDIS_OSS_NODE_HOURLY.items()
+}
+# An idle Celery (kombu) worker on SQS long-polls, task or no task: one ReceiveMessage every
+# 10-11 s (the queue's 10 s wait, then kombu's 1 s pause), counted here as every 10 s.
+SQS_IDLE_POLL_SECONDS: Final = 10
 
 # The instances' secrets timer (site/hooks/refresh-secrets.sh) reads every 5 minutes the
 # Django key's three versions (AWSCURRENT, AWSPENDING, AWSPREVIOUS), and the database's secret

@@ -7,6 +7,8 @@ import pytest
 
 from cloudsite import cost, prices
 from cloudsite.config import Config
+from cloudsite.project.background import Choice
+from cloudsite.schema import Process, Scheduled
 
 RESOURCES = [
     ("WebAutoScalingGroup", "AWS::AutoScaling::AutoScalingGroup"),
@@ -208,3 +210,111 @@ def test_kept_data_is_priced_by_the_gigabyte() -> None:
     assert cost.kept_estimate("s3", gigabytes=0.001) == 0.0
     with pytest.raises(ValueError, match="'ebs' is not a kind of kept data"):
         cost.kept_estimate("ebs", gigabytes=1)
+
+
+# ------------------------------------------------------------------ background work (issue 24)
+
+WORKER = Process("worker", "celery -A config.celery_app worker", 1)
+NIGHTLY = Scheduled("nightly", "manage.py clearsessions", cron="0 3 * * ? *")
+OFTEN = Scheduled("often", "manage.py send_digest", rate="5 minutes")
+
+
+def _background_estimate(choice: Choice, **settings: object) -> list[cost.Item]:
+    from cloudsite.conditions import active_resources
+    from cloudsite.template import stack_parameters, template_parse, template_text
+
+    cfg = replace(Config(name="x"), **settings)  # type: ignore[arg-type]
+    params = stack_parameters(
+        cfg,
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+        hosted_zone_id="",
+        ssh_cidrs=(),
+        background=choice,
+    )
+    template = template_parse(template_text())
+    active = active_resources(template, params, region="us-east-1")
+    resources = [(r, template["Resources"][r]["Type"]) for r in active]
+    return cost.stack_estimate(resources, cfg, template=template)
+
+
+NONE = Choice(broker="none", redis=False, why="")
+
+
+def test_without_background_work_there_is_no_queue_valkey_or_schedule_line() -> None:
+    items = by_what(_background_estimate(NONE))
+    whats = {"task queue (SQS)", "Valkey (ElastiCache)", "schedules (EventBridge Scheduler)"}
+    assert whats.isdisjoint(items)
+
+
+def test_idle_workers_polls_are_counted_against_the_free_million() -> None:
+    sqs = Choice(broker="sqs", redis=False, why="")
+    items = by_what(_background_estimate(sqs, processes=(WORKER,)))
+    queue = items["task queue (SQS)"]
+    # 1 worker on each of 2 instances, a poll every 10 s: 525,600 requests, under 1M.
+    polls = 2 * 730 * 3600 // 10
+    assert polls == 525_600
+    assert (queue.resource, queue.monthly) == ("TaskQueue", 0.0)
+    assert queue.note == (
+        "2 idle workers (1 per instance) poll about 525,600 times a month; 1M requests free, "
+        "then $0.40/M; 3 more a task"
+    )
+    # 4 processes of 4 containers on 4 instances: 64 pollers, 16.8M requests.
+    many = tuple(Process(f"w{i}", "celery worker", 4) for i in range(4))
+    busy = by_what(_background_estimate(sqs, processes=many, desired_capacity=4, max_size=4))
+    expected = round((64 * 730 * 3600 // 10 - 1_000_000) / 1e6 * 0.40, 2)
+    assert busy["task queue (SQS)"].monthly == expected == 6.33
+    assert "64 idle workers (16 per instance)" in busy["task queue (SQS)"].note
+    # The dead-letter queue and the queue policy cost nothing of their own; the two alarms do.
+    alarms = [i for i in _background_estimate(sqs, processes=(WORKER,)) if i.what == "alarm"]
+    assert {"TaskDeadLettersAlarm", "TaskBacklogAlarm"} <= {i.resource for i in alarms}
+
+
+def test_the_valkey_node_is_priced_by_its_type_20_percent_below_redis_oss() -> None:
+    redis = Choice(broker="redis", redis=True, why="")
+    items = by_what(_background_estimate(redis, processes=(WORKER,)))
+    node = items["Valkey (ElastiCache)"]
+    assert prices.VALKEY_NODE_HOURLY["cache.t4g.micro"] == round(0.016 * 0.8, 4) == 0.0128
+    assert (node.resource, node.monthly) == ("Redis", round(0.0128 * 730, 2)) == ("Redis", 9.34)
+    assert node.note == "cache.t4g.micro, one node; its one daily snapshot free"
+    assert "task queue (SQS)" not in items  # the broker is the Valkey server
+    # Its AUTH token is a secret of its own, which the secrets timer reads too.
+    secrets = [i for i in _background_estimate(redis) if i.what == "secret"]
+    assert {i.resource for i in secrets} == {"DjangoSecretKey", "RedisAuthSecret"}
+    timer = items["secrets timer (API calls)"]
+    assert timer.note == f"{2 * 4 * 12 * 730:,} GetSecretValue calls"
+    other = by_what(_background_estimate(redis, redis_node_type="cache.r7g.large"))
+    assert other["Valkey (ElastiCache)"].monthly is None
+    assert "not in the price table" in other["Valkey (ElastiCache)"].note
+
+
+def test_schedules_are_counted_against_the_free_14_million_invocations() -> None:
+    items = by_what(_background_estimate(NONE, database=True, schedule=(NIGHTLY, OFTEN)))
+    line = items["schedules (EventBridge Scheduler)"]
+    runs = 31 + 730 * 60 // 5
+    assert (line.resource, line.monthly) == ("ScheduleGroup", 0.0)
+    assert line.note == f"2 schedules, about {runs:,} runs a month; 14M free, then $1.00/M"
+
+
+@pytest.mark.parametrize(
+    ("entry", "runs"),
+    [
+        (Scheduled("a", "manage.py x", cron="0 3 * * ? *"), 31),  # daily, in a 31-day month
+        (Scheduled("a", "manage.py x", cron="0 9 ? * 2-6 *"), 21),  # weekdays at 09:00
+        (Scheduled("a", "manage.py x", cron="30 */2 * * ? *"), 12 * 31),
+        (Scheduled("a", "manage.py x", cron="0 0 1 * ? *"), 1),
+        (Scheduled("a", "manage.py x", cron="0 0 1 1 ? 2030"), 0),  # not in the month counted
+        (Scheduled("a", "manage.py x", rate="1 hour"), 730),
+        (Scheduled("a", "manage.py x", rate="15 minutes"), 730 * 4),
+    ],
+)
+def test_runs_a_month_follow_the_expression(entry: Scheduled, runs: int) -> None:
+    assert cost.runs_per_month(entry) == runs
+
+
+def test_the_cost_doc_shows_the_valkey_price_table() -> None:
+    from tests.support.servers import ROOT
+
+    text = (ROOT / "docs" / "cost.md").read_text()
+    for node, hourly in prices.VALKEY_NODE_HOURLY.items():
+        redis = prices.REDIS_OSS_NODE_HOURLY[node]
+        assert f"| `{node}` | {redis} | {hourly} | {prices.monthly(hourly):.2f} |" in text, node
