@@ -482,6 +482,21 @@ def local_createsuperuser(username: str, email: str, timeout: int, **opts: Any) 
     )
 
 
+@local.group("schedule")
+def local_schedule() -> None:
+    """The rehearsal's [schedule]: each entry runs once at its times (docs/background.md)."""
+
+
+@local_schedule.command("run")
+@config_options
+@click.argument("entry")
+def local_schedule_run(entry: str, **opts: Any) -> None:
+    """Run one [schedule] entry now: sent to every instance, run by one (its exit status)."""
+    from cloudsite.commands import local
+
+    _run(opts, lambda ctx: local.local_schedule_run(ctx, name=entry), verb="local schedule run")
+
+
 def main() -> None:
     cli()
 

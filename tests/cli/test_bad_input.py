@@ -43,6 +43,64 @@ CASES = [
     ('vpc_id = "vpc-123"', "vpc_id", "'vpc-123' is not a VPC id"),
     ('profile = "nosuchprofile"', "profile", "'nosuchprofile' is not a profile"),
     ('media = "bucket"', "media", "'bucket' is not 'auto', 's3' or 'none'"),
+    # background work (docs/background.md)
+    ('[processes]\nworker = ""', "processes.worker", "its command is empty"),
+    ('[processes]\nworker = "  "', "processes.worker", "its command is empty"),
+    ('[processes]\n"my-worker" = "celery worker"', "processes.my-worker", "is not a name"),
+    ('[processes]\n2nd = "celery worker"', "processes.2nd", "is not a name"),
+    ('[processes]\nweb = "gunicorn x"', "processes.web", "is a name cloudsite uses itself"),
+    ('[processes]\nbeat = "celery -A x beat"', "processes.beat", "runs Celery beat"),
+    ('[processes]\nw = { command = "x", count = 0 }', "processes.w", "count = 0 is outside"),
+    ('[processes]\nw = { cmd = "x" }', "processes.w", "'cmd' is not one of its fields"),
+    (
+        'database = true\n[schedule]\na = { cron = "61 * * * *", command = "manage.py check" }',
+        "schedule.a",
+        "minute 61 is outside 0-59",
+    ),
+    (
+        'database = true\n[schedule]\na = { cron = "0 3 1 * 1", command = "manage.py check" }',
+        "schedule.a",
+        "which EventBridge cannot do",
+    ),
+    (
+        'database = true\n[schedule]\na = { cron = "0 3 * * * * *", command = "manage.py check" }',
+        "schedule.a",
+        "has 7 fields",
+    ),
+    (
+        'database = true\n[schedule]\na = { cron = "0 3 ? * ? *", command = "manage.py check" }',
+        "schedule.a",
+        "exactly one of day-of-month and day-of-week",
+    ),
+    (
+        'database = true\n[schedule]\na = { rate = "1 minutes", command = "manage.py check" }',
+        "schedule.a",
+        "EventBridge wants '1 minute'",
+    ),
+    (
+        'database = true\n[schedule]\na = { rate = "0 hours", command = "manage.py check" }',
+        "schedule.a",
+        "is not 'N minutes'",
+    ),
+    (
+        'database = true\n[schedule]\na = { cron = "0 3 * * *", command = "rm -rf /tmp/x" }',
+        "schedule.a",
+        "is neither a management command nor a process",
+    ),
+    (
+        'database = true\n[schedule]\na = { cron = "0 3 * * *", '
+        'command = "manage.py clearsesions" }',
+        "schedule.a",
+        "is not a Django command",
+    ),
+    (
+        '[schedule]\na = { cron = "0 3 * * *", command = "manage.py clearsessions" }',
+        "schedule.a",
+        "needs database = true",
+    ),
+    ('broker = "rabbitmq"', "broker", "'rabbitmq' is not 'auto', 'sqs', 'redis' or 'none'"),
+    ('broker = "redis"\nredis = "off"', "broker", "needs a Valkey server"),
+    ("task_timeout_seconds = 50000", "task_timeout_seconds", "is outside 30..43000"),
 ]
 
 
@@ -169,4 +227,14 @@ def test_media_s3_over_a_storage_of_the_projects_own_exits_2_without_calling_aws
             'media = "s3", and the settings store files with '
             "storages.backends.gcloud.GoogleCloudStorage, not S3",
         )
+    assert recorder.requests == []
+
+
+def test_a_table_key_in_the_environment_exits_2_without_calling_aws(
+    project: Path, recorder: Recorder
+) -> None:
+    env = {"CLOUDSITE_PROCESSES": "worker=celery", **recorder.env}
+    result = invoke("status", env=env)
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "processes", "is a table")
     assert recorder.requests == []

@@ -477,3 +477,47 @@ def test_a_postgresql_connection_is_bounded_so_a_restart_cannot_hang_a_request()
     assert "OPTIONS" not in production.database_from("sqlite:////tmp/db.sqlite3") or (
         "tcp_user_timeout" not in production.database_from("sqlite:////tmp/db.sqlite3")["OPTIONS"]
     )
+
+
+# -- background work: Celery on the stack's broker (docs/background.md)
+def test_celery_on_sqs_acknowledges_late_and_finds_the_queue_by_its_url() -> None:
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/site-tasks"
+    values, changes = applied(
+        {"CELERY_RESULT_BACKEND": "sqs://", "CELERY_TASK_TIME_LIMIT": 300},
+        CLOUDSITE_BROKER="sqs",
+        CLOUDSITE_QUEUE_URL=url,
+        CLOUDSITE_TASK_TIMEOUT="600",
+        CELERY_BROKER_URL="sqs://",
+        AWS_DEFAULT_REGION="eu-west-1",
+    )
+    assert values["CELERY_BROKER_URL"] == "sqs://"
+    options = values["CELERY_BROKER_TRANSPORT_OPTIONS"]
+    assert options["predefined_queues"] == {"celery": {"url": url}}
+    assert options["visibility_timeout"] == 660  # the longest task and its stop grace
+    assert options["region"] == "eu-west-1" and options["is_secure"] is True
+    assert values["CELERY_TASK_ACKS_LATE"] is True
+    assert values["CELERY_TASK_REJECT_ON_WORKER_LOST"] is True
+    assert values["CELERY_WORKER_PREFETCH_MULTIPLIER"] == 1
+    assert values["CELERY_TASK_TIME_LIMIT"] == 300  # the project's own, shorter, stays
+    assert values["CELERY_RESULT_BACKEND"] is None  # SQS keeps no results
+    assert reported(changes, "CELERY_BROKER_TRANSPORT_OPTIONS")
+
+
+def test_celery_on_valkey_keeps_its_result_backend_and_gets_the_visibility_timeout() -> None:
+    values, _ = applied(
+        {"CELERY_RESULT_BACKEND": "redis://old", "CELERY_BROKER_TRANSPORT_OPTIONS": {"x": 1}},
+        CLOUDSITE_BROKER="redis",
+        CELERY_BROKER_URL="rediss://:t@valkey:6379/0?ssl_cert_reqs=required",
+    )
+    assert values["CELERY_BROKER_URL"].startswith("rediss://")
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"x": 1, "visibility_timeout": 1860}
+    assert values["CELERY_RESULT_BACKEND"] == "redis://old"
+    assert values["CELERY_TASK_TIME_LIMIT"] == 1800  # the default, the project set none
+    assert "predefined_queues" not in values["CELERY_BROKER_TRANSPORT_OPTIONS"]
+
+
+def test_without_a_broker_the_layer_leaves_celery_alone() -> None:
+    values, changes = applied({"CELERY_BROKER_URL": "redis://x"})
+    assert values["CELERY_BROKER_URL"] == "redis://x"
+    assert "CELERY_TASK_ACKS_LATE" not in values
+    assert not [c for c in changes if c.startswith("CELERY")]

@@ -110,3 +110,115 @@ def uv_lock_in(dest: Path, image: str, engine: "Engine") -> Path:
     result = engine.run_once(*mounts, *env, "--network", "host", image, "bash", "-c", script)
     assert result.returncode == 0, result.stderr[-3000:]
     return dest
+
+
+# A startproject with a Celery app of its own and one task that records each run in a row,
+# for what only counting can prove (each task ran exactly once). Written by the tests, so it
+# stands beside the corpus' own Celery project (cookiecutter-django), never instead of it.
+CELERY = "celery==5.6.3"
+_CELERY_FILES = {
+    "mysite/celery_app.py": """\
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+app = Celery("mysite")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+""",
+    "tally/__init__.py": "",
+    "tally/migrations/__init__.py": "",
+    "tally/models.py": """\
+from django.db import models
+
+
+class Ran(models.Model):
+    key = models.CharField(max_length=64)
+    worker = models.CharField(max_length=128, default="")
+    started = models.FloatField(default=0.0)  # time.time() as the task began
+""",
+    "tally/migrations/0001_initial.py": """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Ran",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("key", models.CharField(max_length=64)),
+                ("worker", models.CharField(default="", max_length=128)),
+                ("started", models.FloatField(default=0.0)),
+            ],
+        ),
+    ]
+""",
+    "tally/tasks.py": """\
+import socket
+import time
+
+from celery import shared_task
+
+
+@shared_task
+def record(key, seconds=0.0):
+    from tally.models import Ran
+
+    started = time.time()
+    time.sleep(seconds)
+    Ran.objects.create(key=key, worker=socket.gethostname(), started=started)
+    return key
+""",
+    "tally/views.py": """\
+from django.db.models import Count
+from django.http import JsonResponse
+
+
+def enqueue(request, key):
+    from tally.tasks import record
+
+    return JsonResponse({"id": record.delay(key, float(request.GET.get("seconds", 0))).id})
+
+
+def counts(request):
+    from tally.models import Ran
+
+    rows = Ran.objects.values("key").annotate(n=Count("id"))
+    return JsonResponse({row["key"]: row["n"] for row in rows})
+
+
+def started(request):
+    from tally.models import Ran
+
+    return JsonResponse({key: at for key, at in Ran.objects.values_list("key", "started")})
+""",
+}
+
+
+def celery_project(dest: Path) -> Path:
+    """startproject + a Celery app + the tally app (enqueue/KEY/, counts/); returns dest."""
+    startproject(dest)
+    for name, text in _CELERY_FILES.items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
+    settings = dest / "mysite" / "settings.py"
+    settings.write_text(
+        settings.read_text() + '\nINSTALLED_APPS += ["tally"]\nimport mysite.celery_app  # noqa\n'
+    )
+    urls = dest / "mysite" / "urls.py"
+    urls.write_text(
+        urls.read_text()
+        + "\nfrom tally import views  # noqa: E402\n\nurlpatterns += [\n"
+        + '    path("enqueue/<str:key>/", views.enqueue),\n    path("counts/", views.counts),\n'
+        + '    path("started/", views.started),\n]\n'
+    )
+    django = subprocess.run(
+        [sys.executable, "-c", "import django; print(django.get_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (dest / "requirements.txt").write_text(f"django=={django}\n{CELERY}\n")
+    return dest

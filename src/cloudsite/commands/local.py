@@ -208,6 +208,31 @@ def local_manage(
     return manage.manage(local, args_list, values=values, interactive=terminal, timeout=timeout)
 
 
+def local_schedule_run(ctx: Context, *, name: str) -> int:
+    """One [schedule] entry now, the way the scheduler sends it: to every instance, run by the
+    one whose database row goes in first; its output and exit status."""
+    import sys
+
+    from cloudsite.local import schedule
+
+    local = _local(ctx)
+    ctx.phase = "schedule"
+    outcome = schedule.run(local, name, progress=ctx.ui.info)
+    sys.stdout.write(outcome.output)
+    for instance, said in outcome.others.items():
+        ctx.ui.info(f"{instance}: {said}")
+    if not outcome.instance:
+        why = (
+            "a run of it that is still going holds its lock"
+            if "skipped" in outcome.others.values()
+            else "see the output above"
+        )
+        ctx.ui.warn(f"{name} at {outcome.at}: no instance ran it ({why})")
+        return 1
+    ctx.ui.info(f"{name} at {outcome.at}: ran on {outcome.instance}, exit {outcome.exit}")
+    return outcome.exit
+
+
 def local_createsuperuser(ctx: Context, *, username: str, email: str, timeout: int) -> int:
     """The first superuser: asked for here, made by `createsuperuser --noinput` on the site."""
     from cloudsite.commands.operations import superuser_asked

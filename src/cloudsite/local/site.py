@@ -242,6 +242,10 @@ def up(
         local, balancer, secrets_file, settings_file, network=network, media=stand_in, queue=queue
     )
     deployment = _release(local, group, package=package, no_cache=no_cache)
+    from cloudsite.local import schedule
+
+    if schedule.start(local):
+        local.progress(f"schedule: the scheduler sends [schedule] (log: {schedule.LOG_FILE})")
     local.progress(f"done in {time.monotonic() - started:.0f} s")
     return deployment
 

@@ -19,6 +19,9 @@ def down(local: Local, *, delete_data: bool = False) -> list[str]:
     not be (nothing, normally). `kept` lists what stays on purpose."""
     import shutil
 
+    from cloudsite.local import schedule
+
+    schedule.stop(local)
     edge_pids = []
     for kind in [local.state.edge] if local.state else edge.KINDS:  # no state: any pid file
         balancer = edge_for(local, kind)

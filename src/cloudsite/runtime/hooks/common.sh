@@ -398,7 +398,7 @@ json.dump({"Version": 1, "AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["
     msg "site role: credentials for media and the queue, valid for an hour"
   elif [ -n "${CLOUDSITE_SITE_CREDENTIALS_FILE:-}" ]; then
     cat "$CLOUDSITE_SITE_CREDENTIALS_FILE" >"$tmp"
-    msg "media: the stand-in's credentials (cloudsite local)"
+    msg "site role: the stand-ins' credentials (cloudsite local)"
   else
     rm -f "$tmp"
     fail "site role: the site's own AWS calls (media, the queue) need CLOUDSITE_SITE_ROLE_ARN, and it is not set" "user data writes it with CLOUDSITE_MEDIA_BUCKET or CLOUDSITE_QUEUE_URL; compare with docs/interfaces.md"
@@ -509,7 +509,7 @@ _start_process() {
   docker rm --force "$container" >/dev/null 2>&1 || true
   msg "$container: starting $*"
   docker run --detach --name "$container" --restart unless-stopped "${RUN_FLAGS[@]}" \
-    -e CLOUDSITE_SECRETS=pipe -e CLOUDSITE_SECRETS_WAIT=600 -e "CLOUDSITE_PROCESS=$name" \
+    --no-healthcheck -e CLOUDSITE_SECRETS=pipe -e CLOUDSITE_SECRETS_WAIT=600 -e "CLOUDSITE_PROCESS=$name" \
     --label "cloudsite.instance=$CLOUDSITE_CONTAINER" --label "cloudsite.process=$name" \
     --label "cloudsite.deployment-id=${DEPLOYMENT_ID:-}" "$PROCESS_IMAGE" process "$@" >/dev/null \
     || fail "$container: docker run failed" "the log above has the reason"
