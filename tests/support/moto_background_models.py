@@ -97,7 +97,7 @@ def resolved_secret(value: str, account_id: str, region_name: str) -> str:
     secret_id, *rest = found[1].split(":SecretString:", 1)
     if rest and rest[0].strip(":"):
         raise ValueError(f"only whole-secret references are taught to moto: {value}")
-    backend = secretsmanager_backends[account_id][region_name]
+    backend: Any = secretsmanager_backends[account_id][region_name]  # no version: the current
     return str(backend.get_secret_value(secret_id, None, None)["SecretString"])
 
 
@@ -120,7 +120,8 @@ class ReplicationGroup(Model, CloudFormationModel):
             raise ValueError('AuthToken: ElastiCache takes 16-128 characters without @ " /')
         # ElastiCache ids are lowercase, at most 40 characters.
         group_id = p.get("ReplicationGroupId", resource_name).lower()[:40].rstrip("-")
-        group = elasticache_backends[account_id][region_name].create_replication_group(
+        # Every argument moto's backend takes, those CloudFormation has no property for empty.
+        arguments: dict[str, Any] = dict(
             replication_group_id=group_id,
             replication_group_description=p["ReplicationGroupDescription"],
             global_replication_group_id=None,
@@ -161,6 +162,8 @@ class ReplicationGroup(Model, CloudFormationModel):
             cluster_mode=None,
             serverless_cache_snapshot_name=None,
         )
+        backend = elasticache_backends[account_id][region_name]
+        group = backend.create_replication_group(**arguments)
         endpoint = group.node_groups[0]["primary_endpoint"]
         return cls(
             group.replication_group_id,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cloudsite import runs
-from cloudsite.aws import Aws, error_code, error_message
+from cloudsite.aws import Aws, error_code, error_message, schedules
 from cloudsite.aws.manage import history
 from cloudsite.aws.stack import stack_describe, stack_resources
 from cloudsite.outputs import Output
@@ -31,6 +31,8 @@ def status_gather(aws: Aws, stack: str) -> dict[str, Any]:
     report["targets"] = _section(lambda: _targets(aws, outputs.get(Output.TARGET_GROUP_ARN, "")))
     report["alarms"] = _section(lambda: _alarms(aws, cfn, state.stack_id))
     report["runs"] = _section(lambda: history(aws, state))
+    if outputs.get(Output.SCHEDULE_GROUP_NAME):  # [schedule] (aws/schedules.py)
+        report["schedules"] = _section(lambda: schedules.listed(aws, outputs))
     return report
 
 
@@ -116,6 +118,8 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     lines += _section_lines("targets", report["targets"], _target_line)
     lines += _section_lines("alarms", report["alarms"], _alarm_line)
     lines += _section_lines("runs", report.get("runs", {"items": []}), runs.record_line)
+    if "schedules" in report:
+        lines += _section_lines("schedules", report["schedules"], schedules.schedule_line)
     lines.append("outputs")
     lines += [f"  {key:<30} {value}" for key, value in report["outputs"].items()]
     return lines

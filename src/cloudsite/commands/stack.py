@@ -21,6 +21,7 @@ def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
         _data_warnings(ctx, ctx.project())
     ctx.connect()
     applied = infra.stack_apply(ctx, yes=yes, no_wait=no_wait)
+    _schedules_sync(ctx, applied.state)
     shipped = deploy.source_ship(ctx, applied.state)
     result = deploy.summary(applied.state, shipped) | {
         "certificate": {"arn": applied.certificate.arn, "kind": applied.certificate.kind},
@@ -32,6 +33,17 @@ def up(ctx: Context, *, yes: bool, detach: bool, no_wait: bool) -> int:
     deploy.delivery_follow(ctx, applied.state, shipped, certificate_arn=applied.certificate.arn)
     _finish(ctx, result | {"live": True})
     return 0
+
+
+def _schedules_sync(ctx: Context, state: Any) -> None:
+    """[schedule] onto the stack's schedule group (aws/schedules.py); one line of what
+    changed, none when there are no schedules."""
+    from cloudsite.aws import schedules
+
+    assert ctx.aws is not None
+    line = schedules.sync(ctx.aws, state.outputs, ctx.cfg).summary()
+    if line:
+        ctx.ui.info(line)
 
 
 def _detached(ctx: Context, result: dict[str, Any]) -> None:
@@ -55,6 +67,7 @@ def deploy(ctx: Context, *, detach: bool) -> int:
 
     ctx.connect()
     state = delivery.stack_ready(ctx)
+    _schedules_sync(ctx, state)
     shipped = delivery.source_ship(ctx, state)
     result = delivery.summary(state, shipped)
     if detach:
