@@ -31,6 +31,14 @@ ENV_NOT_KEYS: Final = frozenset(
         "CLOUDSITE_EXPECT_DATABASE",
         "CLOUDSITE_MY_IP_URL",
         "CLOUDSITE_POLL_SECONDS",
+        # background work (docs/background.md): the instance's, and manage.sh's for a schedule
+        "CLOUDSITE_QUEUE_URL",
+        "CLOUDSITE_REDIS_ADDRESS",
+        "CLOUDSITE_REDIS_SECRET_ARN",
+        "CLOUDSITE_TASK_TIMEOUT",
+        "CLOUDSITE_PROCESS_SETTLE",
+        "CLOUDSITE_SCHEDULE_NAME",
+        "CLOUDSITE_SCHEDULE_AT",
     }
 )
 

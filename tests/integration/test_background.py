@@ -168,8 +168,13 @@ def test_a_scheduled_command_runs_once_on_one_instance_not_once_per_instance(
     other = {"i1": "i2", "i2": "i1"}[ran.group(2)]
     assert f"{other}: elsewhere" in result.stderr
     # The scheduler has sent `tick` every minute since `local up` (to both instances)
-    log = (tasks_site.root / ".cloudsite" / "local" / "scheduler.log").read_text()
-    sent = re.findall(r"tick at (\S+): ran on (i[12]), exit 0 \((i[12]): elsewhere\)", log)
+    log_file = tasks_site.root / ".cloudsite" / "local" / "scheduler.log"
+    pattern = r"tick at (\S+): ran on (i[12]), exit 0 \((i[12]): elsewhere\)"
+    deadline = time.monotonic() + 75  # its first minute may not have come yet
+    while not re.search(pattern, log_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(2)
+    log = log_file.read_text()
+    sent = re.findall(pattern, log)
     assert sent, log[-2000:]
     rows = json.loads(
         _shell(

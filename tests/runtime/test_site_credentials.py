@@ -137,6 +137,7 @@ def test_a_media_bucket_without_a_role_or_a_credentials_file_is_refused(
     result = run(tmp_path, env)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-2] == (
-        "error: media: CLOUDSITE_MEDIA_BUCKET is set, and no CLOUDSITE_SITE_ROLE_ARN"
+        "error: site role: the site's own AWS calls (media, the queue) need "
+        "CLOUDSITE_SITE_ROLE_ARN, and it is not set"
     )
     assert not list((tmp_path / "run" / "cloudsite-web.aws").iterdir())  # nothing half-made

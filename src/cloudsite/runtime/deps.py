@@ -258,8 +258,10 @@ def runtime_components(spec: dict) -> list[str]:
         wanted.append("django-storages")  # with boto3: the S3 storage (docs/data.md)
     if spec.get("server") == "asgi":
         wanted.append("uvicorn-worker")
-    if spec.get("broker") == "sqs":
-        wanted.append("pycurl")  # with boto3: kombu's SQS transport (docs/background.md)
+    if spec.get("broker") in ("sqs", "redis"):
+        # kombu[sqs] or kombu[redis]: what a project's plain `celery` leaves out (pycurl and
+        # boto3; packaging and redis), only the ones it lacks (docs/background.md)
+        wanted.append(f"kombu-{spec['broker']}")
     return wanted
 
 
@@ -272,7 +274,7 @@ def main() -> None:
     for component in runtime_components(spec):
         if component == "psycopg" and have & {"psycopg", "psycopg2", "psycopg2-binary"}:
             continue
-        if component not in have:
+        if component not in have:  # kombu-*: never a package, each missing entry is added
             added += install_lock(DEPS / "runtime" / f"{component}.txt", skip=have)
             have = installed()
     check = subprocess.run(

@@ -546,9 +546,9 @@ _check_process() {
   local state
   state=$(_process_state "$1")
   [ "$state" = "running 0" ] && return 0
-  msg "$1: ${state/% 0/}, restarted ${state##* } times"
+  msg "$1: ${state%% *}, restarted ${state##* } times"
   docker logs --tail 30 "$1" >&2 2>&1 || true
-  fail "$1: the process did not keep running (${state%% *})" \
+  fail "$1: the process did not keep running (${state%% *}, restarted ${state##* } times)" \
     "its last log lines are above; CodeDeploy rolls back to the last good revision"
 }
 
