@@ -91,3 +91,14 @@ def created_resources(session: boto3.Session, name: str) -> dict[str, Any]:
         for r in summaries["StackResourceSummaries"]
         if r["LogicalResourceId"]
     }
+
+
+def delete_emptied(session: boto3.Session, live: Deployed) -> list[str]:
+    """Empty the stack's buckets, as `cloudsite down` does first, and delete the stack;
+    returns what moto warned about meanwhile."""
+    s3 = session.resource("s3")
+    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
+        s3.Bucket(live.outputs[key]).object_versions.delete()
+    with moto_warnings() as found:
+        session.client("cloudformation").delete_stack(StackName=live.name)
+    return found

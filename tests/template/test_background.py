@@ -19,7 +19,7 @@ from cloudsite.config import Config
 from cloudsite.outputs import Param
 from tests.template.cfn import Json, Rendered, as_list, policy_statements, render
 from tests.template.conftest import SCENARIOS
-from tests.template.test_manage import HOSTILE, SCRIPT, sub
+from tests.template.test_manage import HOSTILE, SCRIPT, admits, recorded, recorder, sub
 
 STACK = "site"  # the stack name tests/template/cfn.py renders with
 ACCOUNT = "1" * 12
@@ -55,6 +55,8 @@ EXPORTED = {
     "timeout": "CLOUDSITE_MANAGE_TIMEOUT",
 }
 RUN_ID = "CLOUDSITE_MANAGE_RUN_ID"
+# What the stand-in for manage.sh records: the above, and the one-off parameter it must not get.
+VARIABLES = {*EXPORTED.values(), RUN_ID, "CLOUDSITE_MANAGE_PARAMETER"}
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 QUEUE = {"TaskBroker": "sqs"}
 REDIS = {"EnableRedis": "true"}
@@ -444,12 +446,6 @@ def good_values() -> dict[str, list[str]]:
     }
 
 
-def admits(spec: Json, value: str) -> bool:
-    if not spec.get("minChars", 0) <= len(value) <= spec.get("maxChars", len(value)):
-        return False
-    return re.fullmatch(spec["allowedPattern"], value) is not None
-
-
 def test_the_document_takes_four_parameters_each_as_an_environment_variable(
     background: Rendered, document: Json
 ) -> None:
@@ -507,28 +503,6 @@ def script(document: Json, stand_in: Path) -> str:
     return "\n".join(lines).replace(SCRIPT, str(stand_in)) + "\n"
 
 
-def recorder(tmp_path: Path) -> Path:
-    """A stand-in for manage.sh: writes each variable the document sets, NUL-ended."""
-    record = tmp_path / "record"
-    stand_in = tmp_path / "manage.sh"
-    names = " ".join(sorted({*EXPORTED.values(), RUN_ID, "CLOUDSITE_MANAGE_PARAMETER"}))
-    stand_in.write_text(
-        "#!/bin/sh\n"
-        f"for n in {names}; do\n"
-        '  eval "set=\\${$n+x}"\n'
-        f'  [ -n "$set" ] && eval "printf \'%s=%s\\\\0\' $n \\"\\$$n\\"" >> {record}\n'
-        "done\n"
-        "exit 0\n"
-    )
-    stand_in.chmod(0o755)
-    return stand_in
-
-
-def recorded(tmp_path: Path) -> dict[str, str]:
-    text = (tmp_path / "record").read_text() if (tmp_path / "record").exists() else ""
-    return dict(item.split("=", 1) for item in text.split("\0") if item)
-
-
 HOSTILE_VALUES = {
     "name": "$(touch pwned-name)",
     "scheduledTime": "`touch pwned-at`; touch pwned-at2",
@@ -545,7 +519,7 @@ def test_the_script_passes_each_value_through_unchanged_and_makes_a_run_id(
     """aws:runShellScript runs runCommand with sh; the values arrive as SSM_<name>. Whatever
     they hold reaches manage.sh byte for byte and runs nothing."""
     path = tmp_path / "_script.sh"
-    path.write_text(script(document, recorder(tmp_path)))
+    path.write_text(script(document, recorder(tmp_path, VARIABLES)))
     good = {name: values[-1] for name, values in good_values().items()}
     values = HOSTILE_VALUES if kind == "hostile" else good
     env = {"PATH": "/usr/bin:/bin", **{f"SSM_{n}": v for n, v in values.items()}}
@@ -566,7 +540,7 @@ def test_the_script_refuses_an_agent_that_passes_no_environment(
     document: Json, tmp_path: Path
 ) -> None:
     path = tmp_path / "_script.sh"
-    path.write_text(script(document, recorder(tmp_path)))
+    path.write_text(script(document, recorder(tmp_path, VARIABLES)))
     result = subprocess.run(
         ["sh", str(path)], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True
     )

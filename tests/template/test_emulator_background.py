@@ -12,7 +12,7 @@ import pytest
 
 from tests.template.cfn import render
 from tests.template.conftest import SCENARIOS
-from tests.template.emulator import Deployed, created_resources, deploy, moto_warnings
+from tests.template.emulator import Deployed, created_resources, delete_emptied, deploy
 from tests.template.test_emulator import MOTO_KEEPS_NO_ID, rules
 from tests.template.test_emulator_secrets import user_data_of
 
@@ -153,12 +153,7 @@ def test_deleting_the_stack_takes_the_queues_valkey_the_token_and_the_group(
 ) -> None:
     name = "bggone"
     gone = deploy(session, name=name, **SCENARIOS["background"], DeletionProtection="false")
-    s3 = session.resource("s3")
-    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
-        s3.Bucket(gone.outputs[key]).object_versions.delete()
-    with moto_warnings() as found:
-        session.client("cloudformation").delete_stack(StackName=name)
-    assert found == []
+    assert delete_emptied(session, gone) == []
     queues = session.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     assert queues == []
     groups = session.client("elasticache").describe_replication_groups()["ReplicationGroups"]

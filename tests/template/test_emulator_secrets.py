@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 
-from tests.template.emulator import Deployed, deploy, moto_warnings
+from tests.template.emulator import Deployed, delete_emptied, deploy
 from tests.template.test_secrets import looks_like_a_secret
 
 pytestmark = pytest.mark.emulator
@@ -71,12 +71,7 @@ def test_deleting_the_emptied_stack_leaves_nothing_behind(session: boto3.Session
     )["DBInstances"]
     database_secret = db["MasterUserSecret"]["SecretArn"]
     session.client("secretsmanager").describe_secret(SecretId=database_secret)  # it exists
-    s3 = session.resource("s3")
-    for key in ("SourceBucketName", "ArtifactBucketName", "AccessLogBucketName"):
-        s3.Bucket(live.outputs[key]).object_versions.delete()
-    with moto_warnings() as found:
-        session.client("cloudformation").delete_stack(StackName=name)
-    assert found == []
+    assert delete_emptied(session, live) == []
     client = session.client
     assert not [b for b in client("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
     arns = [g["TargetGroupArn"] for g in client("elbv2").describe_target_groups()["TargetGroups"]]

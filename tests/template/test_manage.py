@@ -9,6 +9,7 @@ import re
 import secrets
 import shlex
 import subprocess
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -191,11 +192,12 @@ def test_every_accepted_value_is_one_shell_word_that_expands_to_itself(
 # ------------------------------------------------------------------ the scripts, run for real
 
 
-def recorder(tmp_path: Path) -> Path:
-    """A stand-in for manage.sh: writes each CLOUDSITE_MANAGE_* variable it got, NUL-ended."""
+def recorder(tmp_path: Path, variables: Iterable[str] = ()) -> Path:
+    """A stand-in for manage.sh: writes each of `variables` it got (by default the
+    CLOUDSITE_MANAGE_* ones), NUL-ended."""
     record = tmp_path / "record"
     script = tmp_path / "manage.sh"
-    names = " ".join(sorted({*EXPORTED.values(), "CLOUDSITE_MANAGE_INTERACTIVE"}))
+    names = " ".join(sorted(variables or {*EXPORTED.values(), "CLOUDSITE_MANAGE_INTERACTIVE"}))
     script.write_text(
         "#!/bin/sh\n"
         f"for n in {names}; do\n"
