@@ -76,6 +76,9 @@ class Context:
         project.json says."""
         from cloudsite.project.background import Choice
 
+        cfg = self.cfg
+        if cfg.redis == "off" and (cfg.broker == "none" or not cfg.processes):
+            return Choice(broker="none", redis=False, why="redis = off, and no broker")
         if self.cfg.source_mode == "upload":
             from cloudsite.project.checks import background
 

@@ -112,7 +112,8 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Context:
     monkeypatch.setattr(template, "template_text", lambda: TEMPLATE)
     (tmp_path / "cloudsite.toml").write_text(
         f'name = "{STACK}"\nregion = "us-east-1"\ncertificate_arn = "{CERT}"\n'
-        'media = "none"\n'  # no project here to detect: these tests are about the change set
+        'media = "none"\nredis = "off"\n'  # no project here to detect: these tests are about
+        # the change set
     )
     cfg = config.load(path=tmp_path / "cloudsite.toml", env={}, overrides={})
     return Context(
