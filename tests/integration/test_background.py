@@ -27,6 +27,7 @@ from tests.integration.test_local import Rehearsal
 from tests.support.corpus import celery_project, uv_lock_in, vendored
 from tests.support.edges import available
 from tests.support.engine import Engine, python_env
+from tests.support.run_command import run_command_on
 
 pytestmark = [pytest.mark.engine, pytest.mark.network]
 
@@ -76,12 +77,12 @@ def tasks_site(
     root = celery_project(tmp_path_factory.mktemp("tasks") / "tasks")
     (root / "cloudsite.toml").write_text(SQS_CONFIG)
     site = Rehearsal("cstasks", root, engine.script_env(**build_env), "/admin/login/", "")
-    result = site.cli("local", "up", "--edge", "haproxy")
-    assert result.returncode == 0, result.stderr[-4000:]
-    site.url = result.stdout.strip()
     try:
+        result = site.cli("local", "up", "--edge", "haproxy")
+        assert result.returncode == 0, result.stderr[-4000:]
+        site.url = result.stdout.strip()
         yield site
-    finally:
+    finally:  # a failed `local up` too: nothing of it is left for the next run
         site.cli("local", "down", "--delete-data", "--yes")
 
 
@@ -192,6 +193,61 @@ def test_a_scheduled_command_runs_once_on_one_instance_not_once_per_instance(
     assert _counts(tasks_site).get("tick", 0) == len(times) >= before + 1
 
 
+def test_on_aws_a_scheduled_run_reaches_every_instance_and_runs_on_one(
+    tasks_site: Rehearsal, tmp_path: Path
+) -> None:
+    """AWS's path (tests/support/run_command.py): `cloudsite up` against moto puts `tick` in
+    the stack's schedule group; what EventBridge Scheduler sends at a time (the schedule's
+    target Input, its <aws.scheduler.scheduled-time> filled in) goes to SendCommand as is; the
+    agent's stand-in runs the stack's ScheduleDocument on each instance of the group with the
+    rehearsal instance's own manage.sh, on the real database: one runs it, the others do not."""
+    at = "2026-12-08T05:00:00Z"
+    before = _counts(tasks_site).get("tick", 0)
+    instance = tasks_site.root / ".cloudsite" / "local" / "instances" / "i1"
+    with run_command_on(tasks_site.root, instance, env=tasks_site.env, workdir=tmp_path) as aws:
+        [stack] = aws.client("cloudformation").describe_stacks()["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        scheduler = aws.client("scheduler")
+        schedule = scheduler.get_schedule(Name="tick", GroupName=outputs["ScheduleGroupName"])
+        assert schedule["ScheduleExpression"] == "cron(* * * * ? *)"
+        text = schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", at)
+        ssm = aws.client("ssm")
+        while not 10 <= time.gmtime().tm_sec <= 30:  # away from the local scheduler's `tick`
+            time.sleep(1)
+        command = ssm.send_command(**json.loads(text))["Command"]
+        deadline = time.monotonic() + 180
+        while True:
+            found = ssm.list_command_invocations(CommandId=command["CommandId"], Details=True)
+            invocations = found["CommandInvocations"]
+            if all(i["Status"] != "InProgress" for i in invocations) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        outputs_by_instance = {
+            i["InstanceId"]: ssm.get_command_invocation(
+                CommandId=command["CommandId"], InstanceId=i["InstanceId"]
+            )
+            for i in invocations
+        }
+    assert len(outputs_by_instance) >= 2, invocations  # every instance of the group
+    assert {o["Status"] for o in outputs_by_instance.values()} == {"Success"}
+    said = {
+        instance_id: o["StandardOutputContent"] for instance_id, o in outputs_by_instance.items()
+    }
+    ran = [i for i, text in said.items() if '"outcome": "ok"' in text]
+    elsewhere = [i for i, text in said.items() if '"outcome": "elsewhere"' in text]
+    assert len(ran) == 1 and sorted(ran + elsewhere) == sorted(said), said
+    rows = json.loads(
+        _shell(
+            tasks_site,
+            "import json; from cloudsite.runtime.deployments.models import ScheduledRun as R; "
+            f"print(json.dumps(list(R.objects.filter(name='tick', scheduled_at={at!r})"
+            ".values_list('instance', 'status'))))",
+        )
+    )
+    assert rows == [[ran[0], "ok"]]
+    assert _counts(tasks_site).get("tick", 0) >= before + 1
+
+
 def test_a_release_whose_worker_cannot_start_is_rolled_back(tasks_site: Rehearsal) -> None:
     config = tasks_site.root / "cloudsite.toml"
     good = config.read_text()
@@ -262,12 +318,12 @@ def cookiecutter_site(
     )
     (root / "cloudsite.toml").write_text(COOKIECUTTER_CONFIG)
     site = Rehearsal("ccworker", root, engine.script_env(**build_env, **env314), "/about/", "")
-    result = site.cli("local", "up", "--edge", "haproxy")
-    assert result.returncode == 0, result.stderr[-4000:]
-    site.url = result.stdout.strip()
     try:
+        result = site.cli("local", "up", "--edge", "haproxy")
+        assert result.returncode == 0, result.stderr[-4000:]
+        site.url = result.stdout.strip()
         yield site
-    finally:
+    finally:  # a failed `local up` too: nothing of it is left for the next run
         site.cli("local", "down", "--delete-data", "--yes")
 
 

@@ -110,7 +110,9 @@ def valkey_up(engine: LocalEngine, *, name: str, folder: Path, password: str) ->
     files = {"valkey.sh": VALKEY_SCRIPT}
     image = _image(engine, names["valkey_image"], folder / "valkey", VALKEY_DOCKERFILE, files)
     container = names["valkey"]
-    if not _running(engine, container):
+    probe = ["exec", "-e", f"REDISCLI_AUTH={password}", container, "valkey-cli", "ping"]
+    answers = _running(engine, container) and engine.run(*probe, check=False).stdout.strip()
+    if answers != "PONG":  # not running, or with another password (the state was remade)
         engine.run("rm", "--force", container, check=False)
         volume = f"{names['valkey_volume']}:/data"
         engine.run(
@@ -120,7 +122,6 @@ def valkey_up(engine: LocalEngine, *, name: str, folder: Path, password: str) ->
         run += ["--restart", "unless-stopped"]
         run_fixed(engine, run, [image, "serve"], network=network, offset=3)
     deadline = time.monotonic() + 60
-    probe = ["exec", "-e", f"REDISCLI_AUTH={password}", container, "valkey-cli", "ping"]
     while engine.run(*probe, check=False).stdout.strip() != "PONG":
         if time.monotonic() > deadline:
             raise OperationError(
