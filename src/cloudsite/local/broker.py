@@ -20,14 +20,14 @@ The site reaches Valkey at its fixed address on the network and SQS by a name gi
     broker_names(name) -> the containers, volume and images it makes (for down)
 """
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from cloudsite.errors import OperationError
-from cloudsite.local.database import BASE, network_up, run_fixed
+from cloudsite.local import standin
+from cloudsite.local.database import network_up, run_fixed
 from cloudsite.local.engine import LocalEngine, port_free
 
 # Not a *.localhost name: libcurl (kombu's SQS transport polls with pycurl) resolves every one
@@ -107,8 +107,10 @@ def valkey_up(engine: LocalEngine, *, name: str, folder: Path, password: str) ->
     """Start (or find running) the Valkey server; returns the site's REDIS_URL."""
     names = broker_names(name)
     network = network_up(engine, name)
-    files = {"valkey.sh": VALKEY_SCRIPT}
-    image = _image(engine, names["valkey_image"], folder / "valkey", VALKEY_DOCKERFILE, files)
+    files: dict[str, str | bytes] = {"valkey.sh": VALKEY_SCRIPT}
+    image = standin.image(
+        engine, names["valkey_image"], folder / "valkey", VALKEY_DOCKERFILE, files, label=LABEL
+    )
     container = names["valkey"]
     probe = ["exec", "-e", f"REDISCLI_AUTH={password}", container, "valkey-cli", "ping"]
     answers = _running(engine, container) and engine.run(*probe, check=False).stdout.strip()
@@ -130,14 +132,17 @@ def valkey_up(engine: LocalEngine, *, name: str, folder: Path, password: str) ->
                 hint=f"its log: {engine.kind} logs {container}",
             )
         time.sleep(0.3)
-    return f"redis://:{password}@{_address(engine, container)}:6379/0"
+    return f"redis://:{password}@{standin.address(engine, container)}:6379/0"
 
 
 def sqs_up(engine: LocalEngine, *, name: str, folder: Path, port: int, visibility: int) -> Queue:
     """Start (or find running) moto's server on `port`, and the queue in it."""
     names = broker_names(name)
     network = network_up(engine, name)
-    image = _image(engine, names["sqs_image"], folder / "sqs", MOTO_DOCKERFILE, {})
+    files: dict[str, str | bytes] = {"moto.txt": LOCK.read_text(), "ca.pem": standin.ca_pem()}
+    image = standin.image(
+        engine, names["sqs_image"], folder / "sqs", MOTO_DOCKERFILE, files, label=LABEL
+    )
     container = names["sqs"]
     if not _running(engine, container) or _client(port) is None:
         engine.run("rm", "--force", container, check=False)
@@ -159,7 +164,7 @@ def sqs_up(engine: LocalEngine, *, name: str, folder: Path, port: int, visibilit
     return Queue(
         url=f"http://{SQS_HOST}:{port}/{path}",
         broker_url=f"sqs://{SQS_HOST}:{port}",
-        add_host=f"{SQS_HOST}:{_address(engine, container)}",
+        add_host=f"{SQS_HOST}:{standin.address(engine, container)}",
         port=port,
     )
 
@@ -197,16 +202,6 @@ def _running(engine: LocalEngine, container: str) -> bool:
     return found.stdout.strip() == "true"
 
 
-def _address(engine: LocalEngine, container: str) -> str:
-    return engine.run(
-        "container",
-        "inspect",
-        "--format",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        container,
-    ).stdout.strip()
-
-
 def _client(port: int) -> Any:
     """The stand-in's client when it answers on `port`, else None."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -230,40 +225,3 @@ def _wait_client(port: int, *, container: str, kind: str, timeout: float = 60) -
             )
         time.sleep(0.3)
     return client
-
-
-def _image(
-    engine: LocalEngine, image: str, context: Path, dockerfile: str, files: dict[str, str]
-) -> str:
-    """A stand-in's image, built when it is missing or its recipe changed; returns its id."""
-    import os
-
-    from cloudsite.runtime.build import _ca_bundle  # the host's CA bundle, as the site's build
-
-    base = engine.env.get("BASE_IMAGE") or BASE
-    lock = LOCK.read_text() if "moto.txt" in dockerfile else ""
-    recipe = hashlib.sha256(
-        "\0".join((dockerfile, *files.values(), lock, base)).encode()
-    ).hexdigest()[:16]
-    label = engine.run(
-        "image", "inspect", "--format", f'{{{{index .Config.Labels "{LABEL}"}}}}', image,
-        check=False,
-    )  # fmt: skip
-    if label.returncode != 0 or label.stdout.strip() != recipe:
-        context.mkdir(parents=True, exist_ok=True)
-        (context / "Dockerfile").write_text(dockerfile.replace("{base}", BASE))
-        for file_name, text in files.items():
-            (context / file_name).write_text(text)
-        if lock:
-            (context / "moto.txt").write_text(lock)
-            ca = _ca_bundle()
-            (context / "ca.pem").write_bytes(Path(ca).read_bytes() if ca else b"")
-        args = ["--label", f"{LABEL}={recipe}"]
-        for variable in ("BASE_IMAGE", "PIP_INDEX_URL"):
-            if engine.env.get(variable):
-                args += ["--build-arg", f"{variable}={engine.env[variable]}"]
-        if os.environ.get("CLOUDSITE_BUILD_NETWORK"):
-            args += ["--network", os.environ["CLOUDSITE_BUILD_NETWORK"]]
-        engine.run("build", *args, "--tag", image, str(context), timeout=900)
-    found = engine.run("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
-    return found.removeprefix("sha256:")

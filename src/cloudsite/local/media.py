@@ -16,7 +16,6 @@ rclone's environment: never in an image, a container's configuration, a command 
     media_names(name) -> the container, volume and image it makes (for down)
 """
 
-import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from cloudsite.errors import OperationError
-from cloudsite.local.database import BASE, network_up, run_fixed
+from cloudsite.local import standin
+from cloudsite.local.database import network_up, run_fixed
 from cloudsite.local.engine import LocalEngine, port_free
 
 HOST: Final = "s3.localhost"
@@ -174,13 +174,7 @@ def media_up(
             f"{container} did not answer on 127.0.0.1:{port} within 60 s ({answer})",
             hint=f"its log: {engine.kind} logs {container}",
         )
-    address = engine.run(
-        "container",
-        "inspect",
-        "--format",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        container,
-    ).stdout.strip()
+    address = standin.address(engine, container)
     return Media(
         endpoint_url=f"http://{HOST}:{port}",
         host=HOST,
@@ -213,35 +207,12 @@ def media_down(engine: LocalEngine, *, name: str, delete_data: bool) -> None:
 
 def _image(engine: LocalEngine, image: str, folder: Path) -> str:
     """The server's image, built when it is missing or its recipe changed; returns its id."""
-    import os
-
-    from cloudsite.runtime.build import _ca_bundle  # the host's CA bundle, as the site's build
-
-    base = engine.env.get("BASE_IMAGE") or BASE
-    recipe = hashlib.sha256(
-        "\0".join((DOCKERFILE, SCRIPT, LOCK.read_text(), base)).encode()
-    ).hexdigest()[:16]
-    label = engine.run(
-        "image", "inspect", "--format", f'{{{{index .Config.Labels "{LABEL}"}}}}', image,
-        check=False,
-    )  # fmt: skip
-    if label.returncode != 0 or label.stdout.strip() != recipe:
-        context = folder / "s3"
-        context.mkdir(parents=True, exist_ok=True)
-        (context / "Dockerfile").write_text(DOCKERFILE.replace("{base}", BASE))
-        (context / "s3.sh").write_text(SCRIPT)
-        (context / "rclone.txt").write_text(LOCK.read_text())
-        ca = _ca_bundle()
-        (context / "ca.pem").write_bytes(Path(ca).read_bytes() if ca else b"")
-        args = ["--label", f"{LABEL}={recipe}"]
-        for variable in ("BASE_IMAGE", "PIP_INDEX_URL"):
-            if engine.env.get(variable):
-                args += ["--build-arg", f"{variable}={engine.env[variable]}"]
-        if os.environ.get("CLOUDSITE_BUILD_NETWORK"):
-            args += ["--network", os.environ["CLOUDSITE_BUILD_NETWORK"]]
-        engine.run("build", *args, "--tag", image, str(context), timeout=900)
-    found = engine.run("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
-    return found.removeprefix("sha256:")
+    files: dict[str, str | bytes] = {
+        "s3.sh": SCRIPT,
+        "rclone.txt": LOCK.read_text(),
+        "ca.pem": standin.ca_pem(),
+    }
+    return standin.image(engine, image, folder / "s3", DOCKERFILE, files, label=LABEL)
 
 
 def _client(port: int, access_key: str, secret_key: str) -> Any:
