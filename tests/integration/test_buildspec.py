@@ -60,7 +60,13 @@ def test_buildspec_checks_the_project_pushes_by_revision_and_emits_the_bundle(
     assert re.search(r"first requests: GET / 200", result.log), result.log[-3000:]
     bundle = result.artifacts
     assert bundle is not None
-    assert sorted(p.name for p in bundle.iterdir()) == ["appspec.yml", "hooks", "image-uri"]
+    names = sorted(p.name for p in bundle.iterdir())
+    assert names == ["appspec.yml", "background.json", "hooks", "image-uri"]
+    # the release's [processes] and [schedule]: none in this project
+    assert json.loads((bundle / "background.json").read_text()) == {
+        "processes": [],
+        "schedule": [],
+    }
     for hooks in appspec_hooks(bundle).values():
         for hook in hooks:
             assert os.access(bundle / hook.location, os.X_OK), hook.location
