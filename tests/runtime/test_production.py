@@ -495,6 +495,7 @@ def test_celery_on_sqs_acknowledges_late_and_finds_the_queue_by_its_url() -> Non
     assert options["predefined_queues"] == {"celery": {"url": url}}
     assert options["visibility_timeout"] == 660  # the longest task and its stop grace
     assert options["region"] == "eu-west-1" and options["is_secure"] is True
+    assert options["wait_time_seconds"] == 10 and options["polling_interval"] == 0.1
     assert values["CELERY_TASK_ACKS_LATE"] is True
     assert values["CELERY_TASK_REJECT_ON_WORKER_LOST"] is True
     assert values["CELERY_WORKER_PREFETCH_MULTIPLIER"] == 1

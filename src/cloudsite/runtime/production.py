@@ -373,6 +373,10 @@ def _tasks(layer: _Layer, *, environ: Mapping[str, str]) -> None:
             # role does not have, and the stack's queue settings are the ones that apply.
             predefined_queues={"celery": {"url": queue}},
             wait_time_seconds=10,
+            # kombu waits this long before its next receive; with 10 s long polls an idle
+            # worker still asks about every 10 s, and a busy one is not held to a poll a
+            # second (kombu's default of 1 s caps a worker at its prefetch per second)
+            polling_interval=0.1,
             is_secure=not environ.get("CLOUDSITE_QUEUE_INSECURE"),
         )
         backend = str(layer.values.get("CELERY_RESULT_BACKEND", "") or "")
