@@ -69,6 +69,19 @@ def _shell(site: Rehearsal, code: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def _up(site: Rehearsal) -> Iterator[Rehearsal]:
+    """`local up` the site for a module's tests; `local down --delete-data` after them, and
+    after a failed `local up` too: nothing of it is left for the next run."""
+    try:
+        result = site.cli("local", "up", "--edge", "haproxy")
+        assert result.returncode == 0, result.stderr[-4000:]
+        site.url = result.stdout.strip()
+        yield site
+    finally:
+        if (site.root / ".cloudsite" / "local").exists():
+            site.cli("local", "down", "--delete-data", "--yes")
+
+
 @pytest.fixture(scope="module")
 def tasks_site(
     engine: Engine, build_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -77,14 +90,7 @@ def tasks_site(
     root = celery_project(tmp_path_factory.mktemp("tasks") / "tasks")
     (root / "cloudsite.toml").write_text(SQS_CONFIG)
     site = Rehearsal("cstasks", root, engine.script_env(**build_env), "/admin/login/", "")
-    try:
-        result = site.cli("local", "up", "--edge", "haproxy")
-        assert result.returncode == 0, result.stderr[-4000:]
-        site.url = result.stdout.strip()
-        yield site
-    finally:  # a failed `local up` too: nothing of it is left for the next run
-        if (root / ".cloudsite" / "local").exists():
-            site.cli("local", "down", "--delete-data", "--yes")
+    yield from _up(site)
 
 
 def test_local_up_runs_a_worker_beside_each_instance_on_sqs(tasks_site: Rehearsal) -> None:
@@ -325,14 +331,7 @@ def cookiecutter_site(
     )
     (root / "cloudsite.toml").write_text(COOKIECUTTER_CONFIG)
     site = Rehearsal("ccworker", root, engine.script_env(**build_env, **env314), "/about/", "")
-    try:
-        result = site.cli("local", "up", "--edge", "haproxy")
-        assert result.returncode == 0, result.stderr[-4000:]
-        site.url = result.stdout.strip()
-        yield site
-    finally:  # a failed `local up` too: nothing of it is left for the next run
-        if (root / ".cloudsite" / "local").exists():
-            site.cli("local", "down", "--delete-data", "--yes")
+    yield from _up(site)
 
 
 def test_cookiecutter_django_s_own_task_runs_in_a_worker_and_its_result_comes_back(

@@ -15,7 +15,6 @@ when the release has a schedule, `local down` stops it.
 
 import datetime
 import json
-import os
 import shlex
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from typing import Any, Final
 
 from cloudsite import cron, runs
 from cloudsite.errors import UsageError
+from cloudsite.local import edge
 from cloudsite.local.site import LIB, Local
 
 PID_FILE: Final = "scheduler.pid"
@@ -186,13 +186,7 @@ def start(local: Local) -> bool:
 
 def stop(local: Local) -> None:
     """Stop the scheduler, if one runs (a run it started finishes in its own container)."""
-    pid = _pid(local)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            if not _alive(pid):
-                break
-            time.sleep(0.1)
+    edge.terminate(_pid(local))
     (local.folder / PID_FILE).unlink(missing_ok=True)
 
 
@@ -202,18 +196,7 @@ def _pid(local: Local) -> int:
         pid = int(path.read_text())
     except (OSError, ValueError):
         return 0
-    return pid if _alive(pid) else 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # a zombie child of this process has exited
-        return os.waitpid(pid, os.WNOHANG) == (0, 0)
-    except ChildProcessError:
-        return True
+    return pid if edge.alive(pid) else 0
 
 
 def main(root: str, name: str) -> None:
